@@ -1,0 +1,101 @@
+import { z } from 'zod';
+import { BootStage, CellStatus, ImageFormat, Outcome, RunStatus, RunTrigger } from './enums.js';
+import { Backend, VmProfile } from './profile.js';
+
+// The scheduler's HTTP API, shared by the scheduler, the dashboard and the CLI.
+
+/** An uploaded image as the API shows it. */
+export const ImageDto = z.object({
+  id: z.uuid(),
+  name: z.string(),
+  format: ImageFormat,
+  sha256: z.string().regex(/^[0-9a-f]{64}$/),
+  sizeBytes: z.number().int().nonnegative(),
+  createdAt: z.iso.datetime(),
+});
+export type ImageDto = z.infer<typeof ImageDto>;
+
+/** Query of POST /api/images (the body is the image bytes, application/octet-stream). */
+export const UploadImageQuery = z.strictObject({
+  name: z.string().trim().min(1).max(200).regex(/^[\w.+@-][\w .+@-]*$/, 'letters, digits, space and . _ + @ - only'),
+  format: ImageFormat,
+});
+export type UploadImageQuery = z.infer<typeof UploadImageQuery>;
+
+/** Body of POST /api/runs. */
+export const CreateRunRequest = z.strictObject({
+  imageId: z.uuid(),
+  /** Cell timeout in seconds. */
+  timeoutSec: z.number().int().min(5).max(3600).default(120),
+});
+export type CreateRunRequest = z.input<typeof CreateRunRequest>;
+
+/** The accepted result of a cell. */
+export const ResultDto = z.object({
+  outcome: Outcome,
+  failureClass: z.string().nullable(),
+  reason: z.string(),
+  stage: BootStage,
+  durationMs: z.number().int(),
+  /** The exact command, to reproduce the boot by hand. */
+  commandLine: z.string(),
+  firmware: z.record(z.string(), z.unknown()),
+  /** What the guest (or the probe) reported about the platform. */
+  facts: z.record(z.string(), z.unknown()),
+});
+export type ResultDto = z.infer<typeof ResultDto>;
+
+/** A matrix cell of a run. */
+export const CellDto = z.object({
+  id: z.uuid(),
+  key: z.string(),
+  backend: Backend,
+  profile: VmProfile,
+  status: CellStatus,
+  attempts: z.number().int().nonnegative(),
+  startedAt: z.iso.datetime().nullable(),
+  finishedAt: z.iso.datetime().nullable(),
+  result: ResultDto.nullable(),
+});
+export type CellDto = z.infer<typeof CellDto>;
+
+/** A run in lists. */
+export const RunSummaryDto = z.object({
+  id: z.uuid(),
+  status: RunStatus,
+  trigger: RunTrigger,
+  image: ImageDto.pick({ id: true, name: true, sha256: true, format: true }),
+  createdAt: z.iso.datetime(),
+  finishedAt: z.iso.datetime().nullable(),
+});
+export type RunSummaryDto = z.infer<typeof RunSummaryDto>;
+
+/** A run with its cells. */
+export const RunDto = RunSummaryDto.extend({ cells: z.array(CellDto) });
+export type RunDto = z.infer<typeof RunDto>;
+
+/** A console line with its offset since the emulator started. */
+export const ConsoleLineDto = z.object({ seq: z.number().int(), offsetMs: z.number().int(), text: z.string() });
+export type ConsoleLineDto = z.infer<typeof ConsoleLineDto>;
+
+/** GET /api/cells/:id/console: the console of the cell's latest (or chosen) attempt. */
+export const ConsoleDto = z.object({
+  cellId: z.uuid(),
+  attempt: z.number().int().nullable(),
+  lines: z.array(ConsoleLineDto),
+  nextSeq: z.number().int().nullable(),
+});
+export type ConsoleDto = z.infer<typeof ConsoleDto>;
+
+/** Every error body the API returns. */
+export const ErrorDto = z.object({
+  statusCode: z.number().int(),
+  error: z.string(),
+  message: z.string(),
+  issues: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
+});
+export type ErrorDto = z.infer<typeof ErrorDto>;
+
+/** Keyset page of runs. */
+export const RunListDto = z.object({ items: z.array(RunSummaryDto), nextCursor: z.string().nullable() });
+export type RunListDto = z.infer<typeof RunListDto>;
