@@ -28,14 +28,19 @@ export const BootCell = defineJob({
   queue: QueueName.Boot,
   name: 'cell.boot',
   data: z.object({ cellId: z.uuid() }),
-  result: z.object({
-    cellId: z.uuid(),
-    outcome: Outcome,
-    stage: BootStage,
-    durationMs: z.number().int().nonnegative(),
-    /** True when this delivery found the cell already finished and did nothing. */
-    skipped: z.boolean(),
-  }),
+  result: z.discriminatedUnion('skipped', [
+    z.object({
+      skipped: z.literal(false),
+      cellId: z.uuid(),
+      outcome: Outcome,
+      stage: BootStage,
+      durationMs: z.number().int().nonnegative(),
+      /** False when a newer attempt had already taken over the cell (this one was fenced). */
+      accepted: z.boolean(),
+    }),
+    /** This delivery found the cell already finished and did nothing. */
+    z.object({ skipped: z.literal(true), cellId: z.uuid() }),
+  ]),
   jobId: (d) => `cell-${d.cellId}`,
   // Only infrastructure errors are thrown to BullMQ (and so retried); guest outcomes are results.
   opts: { attempts: 3, backoff: { type: 'exponential', delay: 5_000 } },

@@ -29,3 +29,15 @@ export function profileKey(p: VmProfile): string {
 export function backendFor(p: VmProfile): Backend {
   return p.accel === 'xen' ? 'xen' : p.accel === 'kvm' ? 'qemu-kvm' : 'qemu-tcg';
 }
+
+/** The profile a run gets when it names no matrix: the VM spec's reference AArch64 virt machine. */
+export const defaultProfile: VmProfile = {
+  arch: 'aarch64',
+  firmware: 'edk2',
+  hwDescription: 'acpi',
+  gic: 'v3',
+  disk: 'virtio-pci',
+  cpus: 1,
+  memoryMiB: 512,
+  accel: 'tcg',
+};
