@@ -15,6 +15,11 @@ export const redisEnv = {
   REDIS_URL: z.url({ protocol: /^rediss?$/ }),
 };
 
+/** BullMQ key prefix in Redis; separate farms (or test runs) sharing one Redis use different ones. */
+export const queueEnv = {
+  QUEUE_PREFIX: z.string().regex(/^[\w-]+$/).default('bootfarm'),
+};
+
 /** Logging verbosity. */
 export const logEnv = {
   LOG_LEVEL: z.enum(['error', 'warn', 'log', 'debug', 'verbose']).default('log'),

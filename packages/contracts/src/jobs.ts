@@ -53,7 +53,6 @@ export const jobCatalog = { BootCell } as const;
 
 /** Connection-independent BullMQ defaults shared by producer and consumers. */
 export const queueDefaults = {
-  prefix: 'bootfarm',
   // Bounded history in Redis; PostgreSQL keeps the real record.
   removeOnComplete: { count: 1_000 },
   removeOnFail: { count: 5_000 },

@@ -1,5 +1,5 @@
 import { execFile as execFileCb, spawnSync } from 'node:child_process';
-import { chownSync, existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { chownSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { freePort } from './ports.js';
@@ -55,6 +55,11 @@ export async function startPostgres(opts: { dataDir: string; port?: number }): P
     const [cmd, ...args] = asServerUser([join(bin, 'initdb'), '-D', pgdata, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--no-sync']);
     await run(cmd!, args, 'initdb');
   }
+  const running = runningPort(pgdata);
+  if (running !== null) {
+    // A server from an earlier start is still up on this data directory: use it.
+    return { url: `postgresql://postgres@127.0.0.1:${running}/postgres`, owned: true, dataDir, stop: () => stopPostgres(bin, pgdata) };
+  }
   mkdirSync(socketDir, { recursive: true });
   if (process.getuid?.() === 0) chownPostgres(socketDir);
   const options = `-c listen_addresses=127.0.0.1 -c port=${port} -c unix_socket_directories=${socketDir} -c fsync=off -c max_connections=200`;
@@ -65,11 +70,25 @@ export async function startPostgres(opts: { dataDir: string; port?: number }): P
   }
   const [cmd, ...args] = asServerUser([join(bin, 'pg_ctl'), '-D', pgdata, '-l', logFile, '-o', options, '-w', '-t', '60', 'start']);
   await run(cmd!, args, 'pg_ctl start');
-  const stop = async () => {
-    const [c, ...a] = asServerUser([join(bin, 'pg_ctl'), '-D', pgdata, '-m', 'fast', '-w', 'stop']);
-    spawnSync(c!, a, { stdio: 'ignore' });
-  };
-  return { url: `postgresql://postgres@127.0.0.1:${port}/postgres`, owned: true, dataDir, stop };
+  return { url: `postgresql://postgres@127.0.0.1:${port}/postgres`, owned: true, dataDir, stop: () => stopPostgres(bin, pgdata) };
+}
+
+async function stopPostgres(bin: string, pgdata: string): Promise<void> {
+  const [c, ...a] = asServerUser([join(bin, 'pg_ctl'), '-D', pgdata, '-m', 'fast', '-w', 'stop']);
+  spawnSync(c!, a, { stdio: 'ignore' });
+}
+
+/** The port of a live server on `pgdata` (from postmaster.pid), or null. */
+function runningPort(pgdata: string): number | null {
+  const pidFile = join(pgdata, 'postmaster.pid');
+  if (!existsSync(pidFile)) return null;
+  const [pid, , , port] = readFileSync(pidFile, 'utf8').split('\n');
+  try {
+    process.kill(Number(pid), 0);
+  } catch {
+    return null;
+  }
+  return Number(port) || null;
 }
 
 function chownPostgres(path: string): void {

@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { freePort, waitForPort } from './ports.js';
 
@@ -26,9 +26,13 @@ export async function startRedis(opts: { dataDir: string; port?: number }): Prom
   if (spawnSync('redis-server', ['--version']).error) {
     throw new RedisUnavailableError('redis-server not found: run scripts/setup.sh');
   }
-  const port = opts.port ?? (await freePort());
   mkdirSync(opts.dataDir, { recursive: true, mode: 0o700 });
   const pidFile = join(opts.dataDir, 'redis.pid');
+  const portFile = join(opts.dataDir, 'redis.port');
+  const stop = () => stopRedis(pidFile);
+  const running = alivePid(pidFile) !== null && existsSync(portFile) ? Number(readFileSync(portFile, 'utf8')) : null;
+  if (running) return { url: `redis://127.0.0.1:${running}`, owned: true, port: running, stop };
+  const port = opts.port ?? (await freePort());
   const args = [
     '--bind', '127.0.0.1', '-::1',
     '--port', String(port),
@@ -45,22 +49,24 @@ export async function startRedis(opts: { dataDir: string; port?: number }): Prom
   const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
   if (code !== 0) throw new RedisUnavailableError(`redis-server exited with ${code}; see ${join(opts.dataDir, 'redis.log')}`);
   await waitForPort(port, 15_000);
-  const stop = async () => {
-    if (!existsSync(pidFile)) return;
-    const pid = Number(readFileSync(pidFile, 'utf8').trim());
-    try {
-      process.kill(pid, 'SIGTERM');
-    } catch {
-      return;
-    }
-    for (let i = 0; i < 100; i++) {
-      try {
-        process.kill(pid, 0);
-      } catch {
-        return;
-      }
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  };
+  writeFileSync(portFile, String(port));
   return { url: `redis://127.0.0.1:${port}`, owned: true, port, stop };
+}
+
+function alivePid(pidFile: string): number | null {
+  if (!existsSync(pidFile)) return null;
+  const pid = Number(readFileSync(pidFile, 'utf8').trim());
+  try {
+    process.kill(pid, 0);
+    return pid;
+  } catch {
+    return null;
+  }
+}
+
+async function stopRedis(pidFile: string): Promise<void> {
+  const pid = alivePid(pidFile);
+  if (pid === null) return;
+  process.kill(pid, 'SIGTERM');
+  for (let i = 0; i < 100 && alivePid(pidFile) !== null; i++) await new Promise((r) => setTimeout(r, 50));
 }

@@ -1,0 +1,35 @@
+import { type DynamicModule, Module } from '@nestjs/common';
+import { APP_FILTER } from '@nestjs/core';
+import { CellsController } from './cells/cells.controller.js';
+import { ApiExceptionFilter } from './common/exception.filter.js';
+import { SCHEDULER_CONFIG, type SchedulerConfig } from './config.js';
+import { DatabaseModule } from './database/database.module.js';
+import { HealthController } from './health/health.controller.js';
+import { ImageStore } from './images/image.store.js';
+import { ImagesController } from './images/images.controller.js';
+import { ImagesService } from './images/images.service.js';
+import { QueueModule } from './queue/queue.module.js';
+import { RunsController } from './runs/runs.controller.js';
+import { RunsService } from './runs/runs.service.js';
+import { VendorModule } from './vendors/vendor.context.js';
+
+/** Config is global: every module may inject it. */
+@Module({})
+class ConfigModule {
+  static forRoot(config: SchedulerConfig): DynamicModule {
+    return { module: ConfigModule, global: true, providers: [{ provide: SCHEDULER_CONFIG, useValue: config }], exports: [SCHEDULER_CONFIG] };
+  }
+}
+
+/** The scheduler: HTTP API, image intake, run creation and the boot queue's producer. */
+@Module({})
+export class AppModule {
+  static forRoot(config: SchedulerConfig): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [ConfigModule.forRoot(config), DatabaseModule, QueueModule, VendorModule],
+      controllers: [ImagesController, RunsController, CellsController, HealthController],
+      providers: [ImageStore, ImagesService, RunsService, { provide: APP_FILTER, useClass: ApiExceptionFilter }],
+    };
+  }
+}

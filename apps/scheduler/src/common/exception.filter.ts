@@ -1,0 +1,60 @@
+import { ImageRejectedError } from '@bootfarm/inspect';
+import { InvalidCursorError } from '@bootfarm/db';
+import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, Logger } from '@nestjs/common';
+import type { ErrorDto } from '@bootfarm/contracts';
+import type { Response } from 'express';
+import { randomUUID } from 'node:crypto';
+import { ZodError } from 'zod';
+import { BadRequestError, NotFoundError, PayloadTooLargeError, UnavailableError } from './errors.js';
+
+const reasons: Record<number, string> = {
+  400: 'Bad Request', 404: 'Not Found', 408: 'Request Timeout', 413: 'Payload Too Large',
+  422: 'Unprocessable Entity', 500: 'Internal Server Error', 503: 'Service Unavailable',
+};
+
+/**
+ * Maps every error to one JSON shape (ErrorDto). Domain errors get their status; anything
+ * unexpected is a 500 whose body reveals nothing but a correlation id that is in the log.
+ */
+@Catch()
+export class ApiExceptionFilter implements ExceptionFilter {
+  private readonly logger = new Logger('HTTP');
+
+  catch(err: unknown, host: ArgumentsHost): void {
+    const res = host.switchToHttp().getResponse<Response>();
+    const body = this.toBody(err);
+    if (res.headersSent) {
+      res.end();
+      return;
+    }
+    // A refused upload may still be streaming: do not read the rest of it.
+    if (body.statusCode === 413 || body.statusCode === 408) res.setHeader('Connection', 'close');
+    res.status(body.statusCode).json(body);
+  }
+
+  private toBody(err: unknown): ErrorDto {
+    const make = (statusCode: number, message: string): ErrorDto => ({ statusCode, error: reasons[statusCode] ?? 'Error', message });
+    if (err instanceof ZodError) {
+      return {
+        ...make(400, 'invalid request'),
+        issues: err.issues.map((i) => ({ path: i.path.join('.'), message: i.message })),
+      };
+    }
+    if (err instanceof NotFoundError) return make(404, err.message);
+    if (err instanceof ImageRejectedError) return { ...make(422, err.message), error: `image_rejected:${err.code}` };
+    if (err instanceof PayloadTooLargeError) return make(413, err.message);
+    if (err instanceof BadRequestError || err instanceof InvalidCursorError) return make(400, err.message);
+    if (err instanceof UnavailableError) return make(503, err.message);
+    if (err instanceof HttpException) {
+      const status = err.getStatus();
+      return status >= 500 ? this.internal(err) : make(status, err.message);
+    }
+    return this.internal(err);
+  }
+
+  private internal(err: unknown): ErrorDto {
+    const id = randomUUID();
+    this.logger.error(`unhandled error ${id}`, err instanceof Error ? err.stack : String(err));
+    return { statusCode: 500, error: reasons[500]!, message: `internal error (correlation id ${id})` };
+  }
+}

@@ -1,0 +1,129 @@
+import { checkDeclaredFormat, SNIFF_BYTES } from '@bootfarm/inspect';
+import type { ImageFormat } from '@bootfarm/contracts';
+import { Inject, Injectable } from '@nestjs/common';
+import { createHash, randomUUID } from 'node:crypto';
+import { createReadStream, createWriteStream, existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { chmod, open, rename, stat, unlink } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Transform, type Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { SCHEDULER_CONFIG, type SchedulerConfig } from '../config.js';
+import { BadRequestError, PayloadTooLargeError } from '../common/errors.js';
+
+/** A stored image's identity. */
+export interface StoredImage {
+  sha256: string;
+  sizeBytes: number;
+  format: ImageFormat;
+}
+
+/**
+ * The content-addressed image store. Uploads stream into `quarantine/` while being counted and
+ * hashed (never buffered in memory), are checked, then renamed to `sha256/<digest>` and made
+ * read-only. A refused or broken upload leaves nothing behind.
+ */
+@Injectable()
+export class ImageStore {
+  private readonly quarantineDir: string;
+  private readonly blobDir: string;
+
+  constructor(@Inject(SCHEDULER_CONFIG) private readonly config: SchedulerConfig) {
+    this.quarantineDir = join(config.IMAGE_STORE_DIR, 'quarantine');
+    this.blobDir = join(config.IMAGE_STORE_DIR, 'sha256');
+    mkdirSync(this.quarantineDir, { recursive: true, mode: 0o700 });
+    mkdirSync(this.blobDir, { recursive: true, mode: 0o755 });
+  }
+
+  /** Streams `body` into the store, enforcing the byte cap and the declared format. */
+  async put(body: Readable, declared: ImageFormat): Promise<StoredImage> {
+    const partPath = join(this.quarantineDir, `${randomUUID()}.part`);
+    const hash = createHash('sha256');
+    let size = 0;
+    const cap = this.config.UPLOAD_MAX_BYTES;
+    const idle = new IdleGuard(body, this.config.UPLOAD_IDLE_TIMEOUT_MS);
+    const meter = new Transform({
+      transform(chunk: Buffer, _enc, done) {
+        idle.touch();
+        size += chunk.length;
+        if (size > cap) return done(new PayloadTooLargeError(`the upload exceeds the limit of ${cap} bytes`));
+        hash.update(chunk);
+        done(null, chunk);
+      },
+    });
+    try {
+      await pipeline(body, meter, createWriteStream(partPath, { flags: 'wx', mode: 0o600 }));
+      if (body.readableAborted) throw new BadRequestError('the upload was aborted by the client');
+      const head = await readHead(partPath, size);
+      const format = checkDeclaredFormat(declared, head, size);
+      const sha256 = hash.digest('hex');
+      const finalPath = this.pathOf(sha256);
+      if (existsSync(finalPath)) {
+        await unlink(partPath);
+      } else {
+        await chmod(partPath, 0o444);
+        await rename(partPath, finalPath);
+      }
+      return { sha256, sizeBytes: size, format };
+    } catch (err) {
+      await unlink(partPath).catch(() => {});
+      throw idle.fired ? new BadRequestError(`the upload stalled for ${this.config.UPLOAD_IDLE_TIMEOUT_MS} ms`) : normalise(err);
+    } finally {
+      idle.clear();
+    }
+  }
+
+  /** A read stream of a stored image, or null when the digest is not in the store. */
+  async open(sha256: string): Promise<{ stream: Readable; sizeBytes: number } | null> {
+    if (!/^[0-9a-f]{64}$/.test(sha256)) return null;
+    const path = this.pathOf(sha256);
+    const info = await stat(path).catch(() => null);
+    return info ? { stream: createReadStream(path), sizeBytes: info.size } : null;
+  }
+
+  /** Names of uploads in progress or abandoned (a janitor removes old ones). */
+  quarantined(): string[] {
+    return readdirSync(this.quarantineDir);
+  }
+
+  private pathOf(sha256: string): string {
+    return join(this.blobDir, sha256);
+  }
+}
+
+async function readHead(path: string, size: number): Promise<Uint8Array> {
+  const fh = await open(path, 'r');
+  try {
+    const buf = Buffer.alloc(Math.min(SNIFF_BYTES, size));
+    await fh.read(buf, 0, buf.length, 0);
+    return buf;
+  } finally {
+    await fh.close();
+  }
+}
+
+function normalise(err: unknown): unknown {
+  // A client that disconnects mid-upload surfaces as a premature-close stream error.
+  if ((err as NodeJS.ErrnoException)?.code === 'ERR_STREAM_PREMATURE_CLOSE') return new BadRequestError('the upload was aborted by the client');
+  return err;
+}
+
+/** Destroys a request stream that sends nothing for `ms` (slow-loris uploads). */
+class IdleGuard {
+  fired = false;
+  private readonly timer: NodeJS.Timeout;
+
+  constructor(stream: Readable, ms: number) {
+    this.timer = setTimeout(() => {
+      this.fired = true;
+      stream.destroy(new Error('idle'));
+    }, ms);
+  }
+
+  touch(): void {
+    this.timer.refresh();
+  }
+
+  clear(): void {
+    clearTimeout(this.timer);
+  }
+}
