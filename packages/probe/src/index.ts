@@ -1,1 +1,373 @@
-export {};
+/**
+ * The VMSPEC probe: a tiny UEFI application (AArch64) that prints what the
+ * firmware hands an OS loader as `VMSPEC-PROBE key=value` console lines and
+ * then powers the VM off.
+ *
+ * This module builds and caches the probe's disk image ({@link ensureProbeImage})
+ * and parses the probe's console output ({@link parseProbeLines}).
+ * It uses Node built-ins only and reads no environment variables.
+ *
+ * @packageDocumentation
+ */
+import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import * as fs from 'node:fs/promises';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** Prefix of every line the probe prints (followed by one space, then `key=value`). */
+export const PROBE_PREFIX = 'VMSPEC-PROBE';
+
+/** A built probe disk image, as returned by {@link ensureProbeImage}. */
+export interface ProbeImage {
+  /** Absolute path of the raw GPT disk image (read-only, never boot it directly: use an overlay). */
+  imagePath: string;
+  /** Absolute path of the PE32+ UEFI application (the ESP's `\EFI\BOOT\BOOTAA64.EFI`). */
+  efiPath: string;
+  /** Lowercase hex SHA-256 of the disk image. */
+  sha256: string;
+  /** Container format of {@link ProbeImage.imagePath}. */
+  format: 'raw';
+}
+
+/** Options for {@link ensureProbeImage}. */
+export interface EnsureProbeImageOptions {
+  /**
+   * Directory holding one `<key>/` subdirectory per build, where key is the
+   * SHA-256 of the probe's C sources and build script.
+   * Default: `<repo root>/.cache/probe`.
+   */
+  cacheDir?: string;
+}
+
+/** Thrown when the build script fails; `stderr` holds its diagnostics. */
+export class ProbeBuildError extends Error {
+  /** Stable error code. */
+  readonly code = 'PROBE_BUILD_FAILED';
+  override readonly name = 'ProbeBuildError';
+
+  /**
+   * @param message - what failed
+   * @param stderr - the build script's standard error
+   * @param options - standard error options (`cause`)
+   */
+  constructor(
+    message: string,
+    readonly stderr: string,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+  }
+}
+
+/** Thrown when a cache entry exists but is incomplete or unreadable. */
+export class ProbeCacheCorruptError extends Error {
+  /** Stable error code. */
+  readonly code = 'PROBE_CACHE_CORRUPT';
+  override readonly name = 'ProbeCacheCorruptError';
+
+  /**
+   * @param dir - the broken cache entry; deleting it makes the next call rebuild
+   * @param options - standard error options (`cause`)
+   */
+  constructor(
+    readonly dir: string,
+    options?: ErrorOptions,
+  ) {
+    super(`probe cache entry ${dir} is incomplete or corrupt; delete it to rebuild`, options);
+  }
+}
+
+// This file runs as packages/probe/dist/index.js: the package is one level up.
+const PACKAGE_DIR = fileURLToPath(new URL('..', import.meta.url));
+const REPO_ROOT = path.resolve(PACKAGE_DIR, '..', '..');
+const C_SOURCE_DIR = path.join(PACKAGE_DIR, 'src', 'c');
+const BUILD_SCRIPT = path.join(PACKAGE_DIR, 'scripts', 'build-probe.sh');
+
+const IMAGE_NAME = 'probe-aa64.img';
+const EFI_NAME = 'probe-aa64.efi';
+const MANIFEST_NAME = 'manifest.json';
+const BUILD_TIMEOUT_MS = 120_000;
+
+interface Manifest {
+  imageSha256: string;
+  efiSha256: string;
+}
+
+/**
+ * Returns the probe disk image, building it first if this version of the
+ * sources has not been built into `cacheDir` yet.
+ *
+ * Concurrency-safe: a build runs in a private temporary directory that is
+ * renamed into place in one step, so other callers see either no entry or a
+ * complete one. When two processes build at once, the first rename wins and the
+ * other discards its own (identical: the build is reproducible) result.
+ * Outputs are made read-only (0444).
+ *
+ * @param opts - optional cache location
+ * @returns paths and hash of the cached image
+ * @throws {@link ProbeBuildError} when the build script fails
+ * @throws {@link ProbeCacheCorruptError} when an existing cache entry is damaged
+ */
+export async function ensureProbeImage(opts: EnsureProbeImageOptions = {}): Promise<ProbeImage> {
+  const cacheDir = path.resolve(opts.cacheDir ?? path.join(REPO_ROOT, '.cache', 'probe'));
+  const key = await sourceKey();
+  const entryDir = path.join(cacheDir, key);
+
+  const cached = await readEntry(entryDir);
+  if (cached) return cached;
+
+  await fs.mkdir(cacheDir, { recursive: true });
+  const tmpDir = await fs.mkdtemp(path.join(cacheDir, `.tmp-${key.slice(0, 12)}-`));
+  try {
+    await runBuild(tmpDir);
+    const manifest: Manifest = {
+      imageSha256: await sha256File(path.join(tmpDir, IMAGE_NAME)),
+      efiSha256: await sha256File(path.join(tmpDir, EFI_NAME)),
+    };
+    await fs.writeFile(path.join(tmpDir, MANIFEST_NAME), `${JSON.stringify(manifest, null, 2)}\n`);
+    for (const name of [IMAGE_NAME, EFI_NAME, MANIFEST_NAME]) {
+      await fs.chmod(path.join(tmpDir, name), 0o444);
+    }
+    // mkdtemp creates 0700; the entry is shared with other users of the cache (e.g. workers).
+    await fs.chmod(tmpDir, 0o755);
+    try {
+      await fs.rename(tmpDir, entryDir);
+    } catch (err) {
+      // Another process renamed its build into place first: use that one.
+      if (!isErrnoException(err) || (err.code !== 'ENOTEMPTY' && err.code !== 'EEXIST')) throw err;
+    }
+  } finally {
+    await fs.rm(tmpDir, { recursive: true, force: true });
+  }
+
+  const entry = await readEntry(entryDir);
+  if (!entry) throw new ProbeCacheCorruptError(entryDir);
+  return entry;
+}
+
+/** SHA-256 over the C sources and the build script, file names included. */
+async function sourceKey(): Promise<string> {
+  const names = (await fs.readdir(C_SOURCE_DIR)).filter((n) => /\.[ch]$/.test(n)).sort();
+  const files = [...names.map((n) => path.join(C_SOURCE_DIR, n)), BUILD_SCRIPT];
+  const hash = createHash('sha256');
+  for (const file of files) {
+    const content = await fs.readFile(file);
+    // Length-prefixed so that moving bytes between files changes the key.
+    hash.update(`${path.relative(PACKAGE_DIR, file)}\0${content.length}\0`);
+    hash.update(content);
+  }
+  return hash.digest('hex');
+}
+
+/** Reads a complete cache entry, or returns undefined when there is none. */
+async function readEntry(entryDir: string): Promise<ProbeImage | undefined> {
+  let text: string;
+  try {
+    text = await fs.readFile(path.join(entryDir, MANIFEST_NAME), 'utf8');
+  } catch (err) {
+    if (isErrnoException(err) && err.code === 'ENOENT') {
+      // Entries appear by rename, so a directory without a manifest is damage, not a build in progress.
+      if (await exists(entryDir)) throw new ProbeCacheCorruptError(entryDir, { cause: err });
+      return undefined;
+    }
+    throw err;
+  }
+  const imagePath = path.join(entryDir, IMAGE_NAME);
+  const efiPath = path.join(entryDir, EFI_NAME);
+  let manifest: Partial<Manifest>;
+  try {
+    manifest = JSON.parse(text) as Partial<Manifest>;
+  } catch (err) {
+    throw new ProbeCacheCorruptError(entryDir, { cause: err });
+  }
+  if (
+    typeof manifest.imageSha256 !== 'string' ||
+    !/^[0-9a-f]{64}$/.test(manifest.imageSha256) ||
+    !(await exists(imagePath)) ||
+    !(await exists(efiPath))
+  ) {
+    throw new ProbeCacheCorruptError(entryDir);
+  }
+  return { imagePath, efiPath, sha256: manifest.imageSha256, format: 'raw' };
+}
+
+function runBuild(outDir: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    execFile(
+      'bash',
+      [BUILD_SCRIPT, outDir],
+      { timeout: BUILD_TIMEOUT_MS, killSignal: 'SIGKILL', maxBuffer: 4 * 1024 * 1024 },
+      (err, _stdout, stderr) => {
+        if (err) {
+          reject(new ProbeBuildError(`probe build failed: ${err.message.split('\n')[0]}`, stderr, { cause: err }));
+        } else {
+          resolve();
+        }
+      },
+    );
+  });
+}
+
+async function sha256File(file: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
+  return hash.digest('hex');
+}
+
+async function exists(p: string): Promise<boolean> {
+  try {
+    await fs.access(p);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function isErrnoException(err: unknown): err is NodeJS.ErrnoException {
+  return err instanceof Error && 'code' in err;
+}
+
+/** Facts extracted from the probe's console output by {@link parseProbeLines}. */
+export interface ProbeFacts {
+  /** `banner`, e.g. `vmspec-probe/1 arch=aarch64`. */
+  banner?: string;
+  /** Architecture named in the banner, e.g. `aarch64`. */
+  arch?: string;
+  /** `uefi.revision` as printed, e.g. `2.70` (see also `uefiRevisionRaw`). */
+  uefiRevision?: string;
+  /** `uefi.revision_raw`: EFI_SYSTEM_TABLE.Hdr.Revision in hex, e.g. `0x0000000000020046`. */
+  uefiRevisionRaw?: string;
+  /** `fw.vendor`: FirmwareVendor in ASCII (non-printable characters shown as `?`). */
+  firmwareVendor?: string;
+  /** `fw.revision`: FirmwareRevision in hex. */
+  firmwareRevision?: string;
+  /** `cpu.current_el`: exception level the application ran at. */
+  currentEl?: number;
+  /** `timer.cntfrq_hz`: generic timer frequency. */
+  timerFrequencyHz?: number;
+  /** `cfgtable.count`: EFI_SYSTEM_TABLE.NumberOfTableEntries. */
+  configTableCount?: number;
+  /** Every `cfgtable.guid`, in order, lowercase. */
+  configTableGuids: string[];
+  /** `fdt`: a DEVICE_TREE configuration table was installed. */
+  fdtPresent?: boolean;
+  /** `acpi20`: an ACPI 2.0+ RSDP configuration table was installed. */
+  acpi20Present?: boolean;
+  /** `acpi10`: an ACPI 1.0 RSDP configuration table was installed. */
+  acpi10Present?: boolean;
+  /** `smbios3`: an SMBIOS 3.x entry point was installed. */
+  smbios3Present?: boolean;
+  /** `smbios`: an SMBIOS 2.x entry point was installed. */
+  smbiosPresent?: boolean;
+  /** `fdt.magic`: true for `ok`, false for `bad`. */
+  fdtMagicOk?: boolean;
+  /** `fdt.totalsize` in bytes. */
+  fdtTotalSize?: number;
+  /** `fdt.version`. */
+  fdtVersion?: number;
+  /** `fdt.root.compatible`: first string of the root node's compatible, e.g. `linux,dummy-virt`. */
+  fdtRootCompatible?: string;
+  /** `fdt.error`: why the probe could not read the root compatible. */
+  fdtError?: string;
+  /** `acpi.rsdp.revision`: 2 or more for ACPI 2.0+. */
+  acpiRsdpRevision?: number;
+  /** `rt.gettime`: status of GetTime, e.g. `EFI_SUCCESS`, `EFI_UNSUPPORTED` or a hex code. */
+  getTime?: string;
+  /** `rt.gettime.time`: `YYYY-MM-DDTHH:MM:SS` as the RTC reported it (no zone). */
+  getTimeValue?: string;
+  /** True once `result=done` was seen: the probe ran to the end. */
+  done: boolean;
+  /** True when the probe reported `result=reset-failed` (ResetSystem returned). */
+  resetFailed: boolean;
+  /** Every key with all its values in order of appearance. */
+  raw: Record<string, string[]>;
+}
+
+// Bounds for hostile input: the probe itself never prints more than 256 characters a line.
+const MAX_KEY_LENGTH = 128;
+const MAX_VALUE_LENGTH = 4096;
+const KEY_PATTERN = /^[A-Za-z0-9_.-]+$/;
+
+/**
+ * Extracts the probe's facts from console lines.
+ *
+ * A fact is `VMSPEC-PROBE key=value` anywhere in a line: firmware output such
+ * as ANSI escape sequences may precede the prefix, and two facts that ended up
+ * on one line (a lost line break) are both read. Trailing CR/LF and spaces are
+ * dropped. Segments without `=`, with an invalid key, or outside any prefix are
+ * ignored. For single-valued fields the last occurrence wins; `raw` keeps all.
+ * Never throws on strings.
+ *
+ * @param lines - console lines (a `[   0.616] ` timestamp prefix or any other junk before the marker is fine)
+ * @returns the typed facts plus every key/value in `raw`
+ */
+export function parseProbeLines(lines: readonly string[]): ProbeFacts {
+  const marker = `${PROBE_PREFIX} `;
+  const all = new Map<string, string[]>();
+
+  for (const line of lines) {
+    if (typeof line !== 'string' || !line.includes(marker)) continue;
+    const segments = line.split(marker);
+    for (const segment of segments.slice(1)) {
+      const eq = segment.indexOf('=');
+      if (eq <= 0 || eq > MAX_KEY_LENGTH) continue;
+      const key = segment.slice(0, eq);
+      if (!KEY_PATTERN.test(key)) continue;
+      const value = segment.slice(eq + 1, eq + 1 + MAX_VALUE_LENGTH).trimEnd();
+      const values = all.get(key);
+      if (values) values.push(value);
+      else all.set(key, [value]);
+    }
+  }
+
+  const last = (key: string): string | undefined => all.get(key)?.at(-1);
+  const banner = last('banner');
+  const results = all.get('result') ?? [];
+
+  return {
+    banner,
+    arch: banner ? /(?:^|\s)arch=(\S+)/.exec(banner)?.[1] : undefined,
+    uefiRevision: last('uefi.revision'),
+    uefiRevisionRaw: last('uefi.revision_raw'),
+    firmwareVendor: last('fw.vendor'),
+    firmwareRevision: last('fw.revision'),
+    currentEl: toInt(last('cpu.current_el')),
+    timerFrequencyHz: toInt(last('timer.cntfrq_hz')),
+    configTableCount: toInt(last('cfgtable.count')),
+    configTableGuids: (all.get('cfgtable.guid') ?? []).map((g) => g.toLowerCase()),
+    fdtPresent: toPresence(last('fdt')),
+    acpi20Present: toPresence(last('acpi20')),
+    acpi10Present: toPresence(last('acpi10')),
+    smbios3Present: toPresence(last('smbios3')),
+    smbiosPresent: toPresence(last('smbios')),
+    fdtMagicOk: toFlag(last('fdt.magic'), 'ok', 'bad'),
+    fdtTotalSize: toInt(last('fdt.totalsize')),
+    fdtVersion: toInt(last('fdt.version')),
+    fdtRootCompatible: last('fdt.root.compatible'),
+    fdtError: last('fdt.error'),
+    acpiRsdpRevision: toInt(last('acpi.rsdp.revision')),
+    getTime: last('rt.gettime'),
+    getTimeValue: last('rt.gettime.time'),
+    done: results.includes('done'),
+    resetFailed: results.includes('reset-failed'),
+    // fromEntries defines own properties, so a `__proto__` key cannot reach the prototype.
+    raw: Object.fromEntries(all),
+  };
+}
+
+function toInt(value: string | undefined): number | undefined {
+  if (value === undefined || !/^\d{1,15}$/.test(value)) return undefined;
+  return Number(value);
+}
+
+function toPresence(value: string | undefined): boolean | undefined {
+  return toFlag(value, 'present', 'absent');
+}
+
+function toFlag(value: string | undefined, yes: string, no: string): boolean | undefined {
+  if (value === yes) return true;
+  if (value === no) return false;
+  return undefined;
+}
