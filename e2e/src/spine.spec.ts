@@ -15,11 +15,11 @@ const UPLOAD_CAP = 100 * 1024 * 1024;
 
 const sha256File = (path: string) => createHash('sha256').update(readFileSync(path)).digest('hex');
 
-async function upload(farm: Farm, body: BodyInit | Readable, query: string, headers: Record<string, string> = {}) {
+async function upload(farm: Farm, body: string | Uint8Array | Readable, query: string, headers: Record<string, string> = {}) {
   const init: RequestInit & { duplex?: 'half' } = {
     method: 'POST',
     headers: { 'content-type': 'application/octet-stream', ...headers },
-    body: body instanceof Readable ? (Readable.toWeb(body) as ReadableStream) : body,
+    body: body instanceof Readable ? (Readable.toWeb(body) as ReadableStream) : (body as RequestInit['body']),
     duplex: 'half',
   };
   const res = await fetch(`${farm.schedulerUrl}/api/images?${query}`, init);

@@ -6,3 +6,4 @@ export { createPrismaClient, isNotFound, isRetriableDbError, isUniqueViolation, 
 export { ImageRepository } from './repositories/image.repository.js';
 export { RunRepository, InvalidCursorError } from './repositories/run.repository.js';
 export { BootRepository, type AttemptTicket, type CellOutcome, type CellWork } from './repositories/boot.repository.js';
+export * from './migrate/index.js';

@@ -90,25 +90,39 @@ async function settleFailedAttempt(boots: BootRepository, ticket: AttemptTicket,
       reason,
       stage: 'none',
       durationMs: 0,
-      command: [],
+      command: {},
       commandLine: '',
       firmware: {},
       facts: {},
+      evidence: {},
     })
     .catch(() => {});
 }
 
 function toCellOutcome(report: BootReport, probeLines: string[]): CellOutcome {
-  const probe = parseProbeLines(probeLines);
+  const { raw, ...probe } = parseProbeLines(probeLines);
   return {
     outcome: report.outcome,
     failureClass: report.failureClass,
     reason: report.reason,
     stage: report.stage,
     durationMs: report.durationMs,
-    command: report.command.argv,
-    commandLine: report.command.line,
+    command: { ...report.command },
+    commandLine: report.command.shell,
     firmware: { ...report.firmware },
-    facts: probeLines.length > 0 ? { probe: { ...probe, raw: undefined }, probeRaw: probe.raw } : {},
+    facts: probeLines.length > 0 ? { probe, probeLines: raw } : {},
+    evidence: {
+      backend: report.backend,
+      stages: report.stages,
+      marker: report.marker,
+      failureSignature: report.failureSignature,
+      exit: report.exit,
+      containment: report.containment,
+      lineCount: report.lineCount,
+      consoleBytes: report.consoleBytes,
+      consoleTruncated: report.consoleTruncated,
+      stderr: report.stderr,
+      warnings: report.warnings,
+    },
   };
 }

@@ -24,10 +24,13 @@ export interface CellOutcome {
   reason: string;
   stage: BootStage;
   durationMs: number;
-  command: string[];
+  /** The exact commands (argv, shell form, overlay creation, a reproduce script). */
+  command: Record<string, unknown>;
   commandLine: string;
   firmware: Record<string, unknown>;
   facts: Record<string, unknown>;
+  /** How the verdict was reached: stages, the deciding line, QEMU's exit, containment. */
+  evidence: Record<string, unknown>;
 }
 
 /**
@@ -108,10 +111,11 @@ export class BootRepository {
           reason: outcome.reason,
           stage: outcome.stage,
           durationMs: Math.round(outcome.durationMs),
-          command: outcome.command,
+          command: outcome.command as Prisma.InputJsonValue,
           commandLine: outcome.commandLine,
           firmware: outcome.firmware as Prisma.InputJsonValue,
           facts: outcome.facts as Prisma.InputJsonValue,
+          evidence: outcome.evidence as Prisma.InputJsonValue,
         },
       });
       await tx.cell.update({ where: { id: cell.id }, data: { status: outcome.outcome, finishedAt: now } });
