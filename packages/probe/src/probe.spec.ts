@@ -22,7 +22,7 @@ const run = promisify(execFile);
 
 // This file runs as packages/probe/dist/probe.spec.js.
 const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
-const SAMPLES_DIR = path.join(REPO_ROOT, '..', 'shared', 'samples');
+const SAMPLES_DIR = path.join(REPO_ROOT, 'fixtures', 'console');
 const AAVMF_CODE = '/usr/share/AAVMF/AAVMF_CODE.fd';
 const AAVMF_VARS = '/usr/share/AAVMF/AAVMF_VARS.fd';
 const BOOT_TIMEOUT_MS = 60_000;

@@ -62,17 +62,18 @@ describe('repositories on PostgreSQL', () => {
 
     assert.deepEqual(await boots.finishAttempt(first, outcome({ outcome: 'failed' })), { accepted: false });
     assert.deepEqual(await boots.finishAttempt(second, outcome()), { accepted: true });
-    assert.deepEqual(await boots.finishAttempt(second, outcome()), { accepted: false }, 'a replayed write is refused');
+    assert.deepEqual(await boots.finishAttempt(second, outcome({ outcome: 'failed' })), { accepted: true }, 'a replayed write is idempotent');
     assert.equal(await boots.startAttempt(cellId, 'w3'), null, 'a finished cell is not booted again');
 
     assert.equal(await db.result.count({ where: { cellId } }), 1);
+    assert.equal((await db.result.findUniqueOrThrow({ where: { cellId } })).outcome, 'passed', 'the replay did not overwrite');
     const run = await runs.find(vendorId, runId);
     assert.equal(run?.status, 'passed');
     assert.equal(run?.cells[0]?.status, 'passed');
     assert.equal(run?.cells[0]?.attempts, 2);
     assert.ok(run?.finishedAt);
     const attempts = await db.attempt.findMany({ where: { cellId }, orderBy: { number: 'asc' } });
-    assert.deepEqual(attempts.map((a) => a.status), ['fenced', 'passed']);
+    assert.deepEqual(attempts.map((a) => a.status), ['superseded', 'passed'], 'the late write of the superseded attempt was refused');
   });
 
   test('concurrent deliveries serialise on the cell: attempts get distinct numbers', async () => {

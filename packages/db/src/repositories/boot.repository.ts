@@ -86,7 +86,8 @@ export class BootRepository {
 
   /**
    * Records the cell's outcome from this attempt. Fenced: accepted only if the attempt is still
-   * the cell's current one and the cell has no result yet. Returns whether it was accepted.
+   * the cell's current one and the cell has no result yet. Returns whether this attempt's outcome
+   * is the cell's result (a replayed write of the accepted attempt answers true again, changing nothing).
    * When the last cell of the run becomes terminal the run's status is settled in the same transaction.
    */
   async finishAttempt(ticket: AttemptTicket, outcome: CellOutcome): Promise<{ accepted: boolean }> {
@@ -94,11 +95,13 @@ export class BootRepository {
       const attempt = await tx.attempt.findUnique({ where: { id: ticket.attemptId } });
       if (!attempt) return { accepted: false };
       await tx.$queryRaw`SELECT id FROM cell WHERE id = ${attempt.cellId}::uuid FOR UPDATE`;
-      const cell = await tx.cell.findUniqueOrThrow({ where: { id: attempt.cellId }, include: { result: { select: { id: true } } } });
+      const cell = await tx.cell.findUniqueOrThrow({ where: { id: attempt.cellId }, include: { result: { select: { attemptId: true } } } });
+      // A replay of the write that was accepted changes nothing and says so again.
+      if (cell.result?.attemptId === attempt.id) return { accepted: true };
       const current = await tx.attempt.findFirst({ where: { cellId: cell.id }, orderBy: { number: 'desc' }, select: { id: true } });
       const now = new Date();
       if (cell.result || current?.id !== attempt.id) {
-        await tx.attempt.update({ where: { id: attempt.id }, data: { status: 'fenced', finishedAt: now } });
+        await tx.attempt.updateMany({ where: { id: attempt.id, status: 'running' }, data: { status: 'fenced', finishedAt: now } });
         return { accepted: false };
       }
       await tx.attempt.update({ where: { id: attempt.id }, data: { status: outcome.outcome, finishedAt: now } });
