@@ -4,6 +4,7 @@ import type { ConsoleDto, ErrorDto, ImageDto, RunDto } from '@bootfarm/contracts
 import { ensureProbeImage } from '@bootfarm/probe';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
+import { request } from 'node:http';
 import { createReadStream, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -26,6 +27,32 @@ async function upload(farm: Farm, body: string | Uint8Array | Readable, query: s
   return { status: res.status, body: (await res.json()) as ImageDto & ErrorDto };
 }
 
+/**
+ * An upload that the server may answer before it has read the whole body (413 then close): like
+ * curl, take the response as soon as it arrives and ignore the write error that follows.
+ */
+function uploadEarlyAnswer(farm: Farm, body: Readable, headers: Record<string, string> = {}) {
+  return new Promise<{ status: number; body: ErrorDto }>((resolve, reject) => {
+    const req = request(`${farm.schedulerUrl}/api/images?name=big&format=raw`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/octet-stream', ...headers },
+    });
+    let answered = false;
+    req.on('response', (res) => {
+      answered = true;
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => (text += c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(text) as ErrorDto }));
+    });
+    req.on('error', (err) => {
+      if (!answered) reject(err);
+    });
+    body.on('error', () => {});
+    body.pipe(req);
+  });
+}
+
 describe('the spine: one real boot from upload to page', () => {
   let farm: Farm;
   let probe: Awaited<ReturnType<typeof ensureProbeImage>>;
@@ -35,7 +62,7 @@ describe('the spine: one real boot from upload to page', () => {
   before(async () => {
     probe = await ensureProbeImage();
     probeShaBefore = sha256File(probe.imagePath);
-    farm = await startFarm({ UPLOAD_MAX_BYTES: String(UPLOAD_CAP) });
+    farm = await startFarm({ UPLOAD_MAX_BYTES: String(UPLOAD_CAP), UPLOAD_IDLE_TIMEOUT_MS: '1500' });
   });
 
   after(async () => {
@@ -123,7 +150,7 @@ describe('the spine: one real boot from upload to page', () => {
       await page.waitForURL(`**/runs/${run.id}`);
       await page.getByTestId('outcome').waitFor({ timeout: 15_000 });
       assert.equal(await page.getByTestId('outcome').textContent(), 'passed');
-      await page.getByText('VMSPEC-PROBE result=done').waitFor({ timeout: 15_000 });
+      await page.getByTestId('console').getByText('VMSPEC-PROBE result=done', { exact: true }).waitFor({ timeout: 30_000 });
       const consoleText = await page.getByTestId('console').textContent();
       assert.match(consoleText ?? '', /UEFI firmware/);
       const facts = await page.getByTestId('probe-fact').allTextContents();
@@ -149,15 +176,31 @@ describe('the spine: one real boot from upload to page', () => {
     assert.match(mismatch.body.message, /declared format qcow2/);
 
     // Over the cap with a truthful Content-Length: refused before the body is read.
-    const big = new Uint8Array(UPLOAD_CAP + 1);
-    const truthful = await upload(farm, big, 'name=big&format=raw');
+    const truthful = await uploadEarlyAnswer(farm, Readable.from([new Uint8Array(UPLOAD_CAP + 1)]), { 'content-length': String(UPLOAD_CAP + 1) });
     assert.equal(truthful.status, 413);
     // Over the cap with no Content-Length (chunked): counted while streaming.
-    const chunked = await upload(farm, Readable.from((function* () {
+    const chunked = await uploadEarlyAnswer(farm, Readable.from((function* () {
       for (let i = 0; i < 101; i++) yield new Uint8Array(1024 * 1024);
-    })()), 'name=big&format=raw');
+    })()));
     assert.equal(chunked.status, 413);
     assert.match(chunked.body.message, /exceeds the limit/);
+
+    // A client that vanishes mid-upload, and one that stalls: both leave nothing behind.
+    const aborted = request(`${farm.schedulerUrl}/api/images?name=gone&format=raw`, { method: 'POST', headers: { 'content-type': 'application/octet-stream' } });
+    aborted.on('error', () => {});
+    aborted.write(new Uint8Array(1024 * 1024));
+    await new Promise((r) => setTimeout(r, 300));
+    aborted.destroy();
+    // A stalled upload (slow loris) has its connection closed once the idle timeout passes.
+    const stalledAt = Date.now();
+    const stalled = await new Promise<string>((resolve) => {
+      const req = request(`${farm.schedulerUrl}/api/images?name=slow&format=raw`, { method: 'POST', headers: { 'content-type': 'application/octet-stream' } });
+      req.on('response', (res) => resolve(`answered ${res.statusCode}`));
+      req.on('error', (err: NodeJS.ErrnoException) => resolve(err.code ?? err.message));
+      req.write(new Uint8Array(64 * 1024)); // then nothing
+    });
+    assert.match(stalled, /ECONNRESET|socket hang up/);
+    assert.ok(Date.now() - stalledAt < 10_000, 'closed by the idle guard, not by a generic timeout');
 
     const noFormat = await upload(farm, 'x', 'name=x');
     assert.equal(noFormat.status, 400);

@@ -2,7 +2,7 @@ import { ImageRejectedError } from '@bootfarm/inspect';
 import { InvalidCursorError } from '@bootfarm/db';
 import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import type { ErrorDto } from '@bootfarm/contracts';
-import type { Response } from 'express';
+import type { Request, Response } from 'express';
 import { randomUUID } from 'node:crypto';
 import { ZodError } from 'zod';
 import { BadRequestError, NotFoundError, PayloadTooLargeError, UnavailableError } from './errors.js';
@@ -21,14 +21,14 @@ export class ApiExceptionFilter implements ExceptionFilter {
   private readonly logger = new Logger('HTTP');
 
   catch(err: unknown, host: ArgumentsHost): void {
-    const res = host.switchToHttp().getResponse<Response>();
+    const http = host.switchToHttp();
+    const res = http.getResponse<Response>();
     const body = this.toBody(err);
     if (res.headersSent) {
       res.end();
       return;
     }
-    // A refused upload may still be streaming: do not read the rest of it.
-    if (body.statusCode === 413 || body.statusCode === 408) res.setHeader('Connection', 'close');
+    if (body.statusCode === 413) lingerThenClose(http.getRequest<Request>(), res);
     res.status(body.statusCode).json(body);
   }
 
@@ -57,4 +57,28 @@ export class ApiExceptionFilter implements ExceptionFilter {
     this.logger.error(`unhandled error ${id}`, err instanceof Error ? err.stack : String(err));
     return { statusCode: 500, error: reasons[500]!, message: `internal error (correlation id ${id})` };
   }
+}
+
+const LINGER_MS = 5_000;
+const LINGER_BYTES = 64 * 1024 * 1024;
+
+/**
+ * A refused upload may still be streaming. Closing at once would reset the connection and the
+ * client could lose the 413 we just sent, so after answering, the rest of the body is read and
+ * discarded (Node does that for unconsumed requests) for a bounded time and byte count, then
+ * the connection is closed ("lingering close", as Apache and nginx do).
+ */
+function lingerThenClose(req: Request, res: Response): void {
+  res.on('finish', () => {
+    if (req.readableEnded) return;
+    let drained = 0;
+    const close = () => req.socket.destroy();
+    const timer = setTimeout(close, LINGER_MS).unref();
+    req.on('data', (chunk: Buffer) => {
+      drained += chunk.length;
+      if (drained > LINGER_BYTES) close();
+    });
+    req.once('end', () => clearTimeout(timer));
+    req.resume();
+  });
 }

@@ -51,8 +51,18 @@ export class ImageStore {
       },
     });
     try {
-      await pipeline(body, meter, createWriteStream(partPath, { flags: 'wx', mode: 0o600 }));
-      if (body.readableAborted) throw new BadRequestError('the upload was aborted by the client');
+      // The request is piped, not handed to pipeline(): a refused upload must leave the request
+      // open so the server can still answer it (pipeline would destroy it, and with it the socket).
+      body.once('error', (err) => meter.destroy(err));
+      body.once('close', () => {
+        if (!body.readableEnded) meter.destroy(new BadRequestError('the upload was aborted by the client'));
+      });
+      body.pipe(meter);
+      try {
+        await pipeline(meter, createWriteStream(partPath, { flags: 'wx', mode: 0o600 }));
+      } finally {
+        body.unpipe(meter);
+      }
       const head = await readHead(partPath, size);
       const format = checkDeclaredFormat(declared, head, size);
       const sha256 = hash.digest('hex');
