@@ -45,17 +45,8 @@ export async function useLocalServices(env: NodeJS.ProcessEnv = process.env): Pr
     redis,
     async createDatabase(prefix = 'bootfarm_test') {
       const name = `${prefix}_${process.pid}_${Date.now().toString(36)}_${Math.random().toString(36).slice(2, 8)}`;
-      const client = admin();
-      await client.connect();
-      try {
-        await client.query(`CREATE DATABASE "${name}"`);
-      } finally {
-        await client.end();
-      }
       created.push(name);
-      const url = new URL(postgres.url);
-      url.pathname = `/${name}`;
-      return url.toString();
+      return ensureDatabase(postgres.url, name);
     },
     async stop() {
       if (!postgres.owned && created.length > 0) {
