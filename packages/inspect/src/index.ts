@@ -1,2 +1,9 @@
-/** @bootfarm/inspect — untrusted image bytes in, typed facts out. Pure: no Nest, database or Redis. */
-export { checkDeclaredFormat, ImageRejectedError, SNIFF_BYTES, type SniffedFormat } from './container.sniffer.js';
+/**
+ * @bootfarm/inspect — untrusted image bytes in, typed facts out. Pure: no Nest, database or
+ * Redis; reads files read-only through bounded, counted byte sources; never mounts anything.
+ */
+export type { ByteSource } from './byte-source.js';
+export type { Evidence, Finding, FindingLevel } from './finding.js';
+export * from './container/index.js';
+export * from './disk/index.js';
+export { inspectImage, type InspectionPolicy, type InspectionReport } from './image.inspector.js';
