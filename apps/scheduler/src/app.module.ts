@@ -5,6 +5,7 @@ import { ApiExceptionFilter } from './common/exception.filter.js';
 import { SCHEDULER_CONFIG, type SchedulerConfig } from './config.js';
 import { DatabaseModule } from './database/database.module.js';
 import { HealthController } from './health/health.controller.js';
+import { ImageInspector } from './images/image.inspector.js';
 import { ImageStore } from './images/image.store.js';
 import { ImagesController } from './images/images.controller.js';
 import { ImagesService } from './images/images.service.js';
@@ -29,7 +30,7 @@ export class AppModule {
       module: AppModule,
       imports: [ConfigModule.forRoot(config), DatabaseModule, QueueModule, VendorModule],
       controllers: [ImagesController, RunsController, CellsController, HealthController],
-      providers: [ImageStore, ImagesService, RunsService, { provide: APP_FILTER, useClass: ApiExceptionFilter }],
+      providers: [ImageStore, ImageInspector, ImagesService, RunsService, { provide: APP_FILTER, useClass: ApiExceptionFilter }],
     };
   }
 }

@@ -17,6 +17,12 @@ const SchedulerEnv = z.object({
   UPLOAD_MAX_BYTES: z.coerce.number().int().positive().default(8 * 1024 ** 3),
   /** An upload that sends nothing for this long is dropped. */
   UPLOAD_IDLE_TIMEOUT_MS: z.coerce.number().int().positive().default(60_000),
+  /** Largest virtual disk accepted (a small qcow2 can claim 64 TiB). */
+  INSPECT_MAX_VIRTUAL_BYTES: z.coerce.number().int().positive().default(64 * 1024 ** 3),
+  /** Wall and CPU time allowed to the inspector and to qemu-img info per upload. */
+  INSPECT_TIMEOUT_MS: z.coerce.number().int().positive().default(30_000),
+  /** Address-space limit of the inspector and qemu-img processes. */
+  INSPECT_ADDRESS_SPACE_BYTES: z.coerce.number().int().positive().default(2 * 1024 ** 3),
   /** Apply pending database migrations before serving. */
   MIGRATE_ON_START: z.stringbool().default(true),
 });

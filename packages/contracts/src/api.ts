@@ -4,6 +4,38 @@ import { Backend, VmProfile } from './profile.js';
 
 // The scheduler's HTTP API, shared by the scheduler, the dashboard and the CLI.
 
+/** Where in the image, which bytes or which value led to a finding. */
+export const EvidenceDto = z.object({
+  what: z.string(),
+  offset: z.number().optional(),
+  bytes: z.string().optional(),
+  value: z.string().optional(),
+  expected: z.string().optional(),
+});
+export type EvidenceDto = z.infer<typeof EvidenceDto>;
+
+/** A static finding about an image against one requirement (IMG-1..IMG-10). */
+export const FindingDto = z.object({
+  id: z.string().regex(/^IMG-\d+$/),
+  check: z.string(),
+  level: z.enum(['pass', 'warn', 'fail', 'info']),
+  message: z.string(),
+  evidence: z.array(EvidenceDto),
+});
+export type FindingDto = z.infer<typeof FindingDto>;
+
+/** What static inspection found at intake. */
+export const InspectionDto = z.object({
+  /** Size of the disk the guest sees (the container's virtual size). */
+  virtualSize: z.number().int().nonnegative(),
+  /** Architectures the image declares through its removable-media boot files. */
+  architectures: z.array(z.string()),
+  findings: z.array(FindingDto),
+  /** What `qemu-img info` said about the same file, for cross-checking. */
+  qemuImg: z.object({ format: z.string(), virtualSize: z.number() }).nullable(),
+});
+export type InspectionDto = z.infer<typeof InspectionDto>;
+
 /** An uploaded image as the API shows it. */
 export const ImageDto = z.object({
   id: z.uuid(),
@@ -12,6 +44,7 @@ export const ImageDto = z.object({
   sha256: z.string().regex(/^[0-9a-f]{64}$/),
   sizeBytes: z.number().int().nonnegative(),
   createdAt: z.iso.datetime(),
+  inspection: InspectionDto.nullable(),
 });
 export type ImageDto = z.infer<typeof ImageDto>;
 

@@ -1,5 +1,5 @@
 import {
-  BootStage, CellStatus, ImageFormat, Outcome, RunStatus, RunTrigger, VmProfile, Backend,
+  BootStage, CellStatus, ImageFormat, InspectionDto, Outcome, RunStatus, RunTrigger, VmProfile, Backend,
   type CellDto, type ImageDto, type ResultDto, type RunDto, type RunSummaryDto,
 } from '@bootfarm/contracts';
 import type { Attempt, Cell, Image, Result, Run } from './generated/prisma/client.js';
@@ -18,6 +18,7 @@ export function toImageDto(i: Image): ImageDto {
     sha256: i.sha256,
     sizeBytes: Number(i.sizeBytes),
     createdAt: iso(i.createdAt),
+    inspection: i.inspection === null ? null : InspectionDto.parse(i.inspection),
   };
 }
 

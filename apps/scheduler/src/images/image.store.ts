@@ -1,26 +1,24 @@
-import { checkDeclaredFormat, SNIFF_BYTES } from '@bootfarm/inspect';
-import type { ImageFormat } from '@bootfarm/contracts';
 import { Inject, Injectable } from '@nestjs/common';
 import { createHash, randomUUID } from 'node:crypto';
 import { createReadStream, createWriteStream, existsSync, mkdirSync, readdirSync } from 'node:fs';
-import { chmod, open, rename, stat, unlink } from 'node:fs/promises';
+import { chmod, rename, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { SCHEDULER_CONFIG, type SchedulerConfig } from '../config.js';
 import { BadRequestError, PayloadTooLargeError } from '../common/errors.js';
 
-/** A stored image's identity. */
-export interface StoredImage {
-  sha256: string;
-  sizeBytes: number;
-  format: ImageFormat;
+/** An upload that has fully arrived in the quarantine but is not trusted yet. */
+export interface QuarantinedUpload {
+  readonly path: string;
+  readonly sha256: string;
+  readonly sizeBytes: number;
 }
 
 /**
  * The content-addressed image store. Uploads stream into `quarantine/` while being counted and
- * hashed (never buffered in memory), are checked, then renamed to `sha256/<digest>` and made
- * read-only. A refused or broken upload leaves nothing behind.
+ * hashed (never buffered in memory); once intake accepts them they are renamed to
+ * `sha256/<digest>` and made read-only, otherwise deleted. Nothing half-written is ever visible.
  */
 @Injectable()
 export class ImageStore {
@@ -34,9 +32,9 @@ export class ImageStore {
     mkdirSync(this.blobDir, { recursive: true, mode: 0o755 });
   }
 
-  /** Streams `body` into the store, enforcing the byte cap and the declared format. */
-  async put(body: Readable, declared: ImageFormat): Promise<StoredImage> {
-    const partPath = join(this.quarantineDir, `${randomUUID()}.part`);
+  /** Streams `body` into the quarantine, enforcing the byte cap and the idle timeout. */
+  async receive(body: Readable): Promise<QuarantinedUpload> {
+    const path = join(this.quarantineDir, `${randomUUID()}.part`);
     const hash = createHash('sha256');
     let size = 0;
     const cap = this.config.UPLOAD_MAX_BYTES;
@@ -59,27 +57,33 @@ export class ImageStore {
       });
       body.pipe(meter);
       try {
-        await pipeline(meter, createWriteStream(partPath, { flags: 'wx', mode: 0o600 }));
+        await pipeline(meter, createWriteStream(path, { flags: 'wx', mode: 0o600 }));
       } finally {
         body.unpipe(meter);
       }
-      const head = await readHead(partPath, size);
-      const format = checkDeclaredFormat(declared, head, size);
-      const sha256 = hash.digest('hex');
-      const finalPath = this.pathOf(sha256);
-      if (existsSync(finalPath)) {
-        await unlink(partPath);
-      } else {
-        await chmod(partPath, 0o444);
-        await rename(partPath, finalPath);
-      }
-      return { sha256, sizeBytes: size, format };
+      return { path, sha256: hash.digest('hex'), sizeBytes: size };
     } catch (err) {
-      await unlink(partPath).catch(() => {});
+      await unlink(path).catch(() => {});
       throw idle.fired ? new BadRequestError(`the upload stalled for ${this.config.UPLOAD_IDLE_TIMEOUT_MS} ms`) : normalise(err);
     } finally {
       idle.clear();
     }
+  }
+
+  /** Moves an accepted upload into the store, read-only; the same bytes stored twice are kept once. */
+  async commit(upload: QuarantinedUpload): Promise<void> {
+    const finalPath = this.pathOf(upload.sha256);
+    if (existsSync(finalPath)) {
+      await unlink(upload.path);
+      return;
+    }
+    await chmod(upload.path, 0o444);
+    await rename(upload.path, finalPath);
+  }
+
+  /** Deletes a refused upload. */
+  async discard(upload: QuarantinedUpload): Promise<void> {
+    await unlink(upload.path).catch(() => {});
   }
 
   /** A read stream of a stored image, or null when the digest is not in the store. */
@@ -97,17 +101,6 @@ export class ImageStore {
 
   private pathOf(sha256: string): string {
     return join(this.blobDir, sha256);
-  }
-}
-
-async function readHead(path: string, size: number): Promise<Uint8Array> {
-  const fh = await open(path, 'r');
-  try {
-    const buf = Buffer.alloc(Math.min(SNIFF_BYTES, size));
-    await fh.read(buf, 0, buf.length, 0);
-    return buf;
-  } finally {
-    await fh.close();
   }
 }
 

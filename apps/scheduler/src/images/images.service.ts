@@ -4,21 +4,39 @@ import { Injectable } from '@nestjs/common';
 import type { Readable } from 'node:stream';
 import { NotFoundError } from '../common/errors.js';
 import { VendorContext } from '../vendors/vendor.context.js';
+import { ImageInspector } from './image.inspector.js';
 import { ImageStore } from './image.store.js';
 
-/** Image intake: bytes into the store, then a record owned by the calling vendor. */
+/** Image intake: bytes into quarantine, inspection out of process, then the store and a record. */
 @Injectable()
 export class ImagesService {
   constructor(
     private readonly store: ImageStore,
+    private readonly inspector: ImageInspector,
     private readonly images: ImageRepository,
     private readonly vendor: VendorContext,
   ) {}
 
-  /** Stores an upload and records it; the same bytes uploaded again return the first record. */
+  /**
+   * Stores an upload and records it with its findings. The same bytes uploaded again by the same
+   * vendor return the first record (the digest is the identity) without inspecting them again.
+   */
   async upload(body: Readable, query: UploadImageQuery): Promise<{ image: ImageDto; created: boolean }> {
-    const stored = await this.store.put(body, query.format);
-    return this.images.record({ vendorId: this.vendor.vendorId, name: query.name, ...stored });
+    const vendorId = this.vendor.vendorId;
+    const upload = await this.store.receive(body);
+    try {
+      const known = await this.images.findByDigest(vendorId, upload.sha256);
+      if (known) {
+        await this.store.discard(upload);
+        return { image: known, created: false };
+      }
+      const inspection = await this.inspector.inspect(upload.path, query.format);
+      await this.store.commit(upload);
+      return await this.images.record({ vendorId, name: query.name, format: query.format, sha256: upload.sha256, sizeBytes: upload.sizeBytes, inspection });
+    } catch (err) {
+      await this.store.discard(upload);
+      throw err;
+    }
   }
 
   /** One of the caller's images. */

@@ -1,4 +1,4 @@
-import type { ImageDto, ImageFormat } from '@bootfarm/contracts';
+import type { ImageDto, ImageFormat, InspectionDto } from '@bootfarm/contracts';
 import type { PrismaClient } from '../client.js';
 import { toImageDto } from '../mappers.js';
 
@@ -16,15 +16,21 @@ export class ImageRepository {
    * Records an image whose bytes are already in the store. Uploading the same bytes twice
    * returns the first record (`created: false`): the digest is the image's identity.
    */
-  async record(input: { vendorId: string; name: string; format: ImageFormat; sha256: string; sizeBytes: number }): Promise<{ image: ImageDto; created: boolean }> {
+  async record(input: { vendorId: string; name: string; format: ImageFormat; sha256: string; sizeBytes: number; inspection?: InspectionDto }): Promise<{ image: ImageDto; created: boolean }> {
     const existing = await this.db.image.findUnique({ where: { vendorId_sha256: { vendorId: input.vendorId, sha256: input.sha256 } } });
     if (existing) return { image: toImageDto(existing), created: false };
     const row = await this.db.image.upsert({
       where: { vendorId_sha256: { vendorId: input.vendorId, sha256: input.sha256 } },
-      create: { ...input, sizeBytes: BigInt(input.sizeBytes) },
+      create: { ...input, sizeBytes: BigInt(input.sizeBytes), inspection: input.inspection as object | undefined },
       update: {},
     });
     return { image: toImageDto(row), created: true };
+  }
+
+  /** This vendor's image with these bytes, or null. */
+  async findByDigest(vendorId: string, sha256: string): Promise<ImageDto | null> {
+    const row = await this.db.image.findUnique({ where: { vendorId_sha256: { vendorId, sha256 } } });
+    return row ? toImageDto(row) : null;
   }
 
   /** An image of this vendor, or null (another vendor's image is "not found" too). */
