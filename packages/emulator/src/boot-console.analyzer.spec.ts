@@ -20,7 +20,8 @@ const shell: Expect = { stage: 'boot_manager', decision: 'signature', signature:
 const ubootPrompt: Expect = { stage: 'boot_manager', decision: 'signature', signature: 'uboot.prompt' };
 const panic: Expect = { stage: 'os', decision: 'signature', signature: 'linux.panic' };
 const probe: Expect = { stage: 'bootloader', decision: 'marker' };
-const probeUboot: Expect = { stage: 'bootloader', decision: 'marker', signature: 'uboot.efi_bootmgr_failed' };
+// U-Boot's `EFI boot manager: Cannot load any image` hint goes stale once a loader runs.
+const probeUboot: Expect = { stage: 'bootloader', decision: 'marker' };
 
 /** What each real transcript must produce, replayed through the launcher's own analysis. */
 const expectations: Record<string, Expect> = {
@@ -30,7 +31,7 @@ const expectations: Record<string, Expect> = {
   'linux-uki-aavmf-acpi': { stage: 'os', decision: 'marker' },
   'linux-uki-aavmf-fdt': { stage: 'os', decision: 'marker' },
   'linux-uki-panic-noreboot-exit0': panic,
-  'linux-uki-uboot': { stage: 'os', decision: 'marker', signature: 'uboot.efi_bootmgr_failed' },
+  'linux-uki-uboot': { stage: 'os', decision: 'marker' },
   'neg-arm32-machine-01c4-aavmf32': shell,
   'neg-arm32-movt-reloc-uboot': ubootPrompt,
   'neg-arm32-on-aa64-aavmf': shell,
@@ -115,7 +116,7 @@ describe('console analysis replayed on the real samples', () => {
   it('takes the probe marker at the probe verdict line', async () => {
     const { analyzer } = await replay('probe-aa64-aavmf-acpi');
     assert.equal(analyzer.marker?.text, 'VMSPEC-PROBE result=done');
-    assert.equal(analyzer.marker?.pattern, 'VMSPEC-PROBE result=done');
+    assert.equal(analyzer.marker?.pattern, defaultSuccessMarkers[0]!.source);
   });
 });
 
@@ -192,5 +193,56 @@ describe('failure signatures', () => {
     assert.equal(matchFailureSignature('=> '), failureSignatures.find((s) => s.id === 'uboot.prompt'));
     assert.equal(matchFailureSignature('BdsDxe: loading Boot0001 "UEFI Misc Device"'), null);
     assert.equal(matchFailureSignature('x => y'), null);
+  });
+});
+
+describe('BootConsoleAnalyzer: phases, new failure classes and hints', () => {
+  const run = (texts: string[], end: 'exited' | 'silence' | 'timeout' = 'exited') => {
+    const a = new BootConsoleAnalyzer({ markers: defaultSuccessMarkers });
+    texts.forEach((text, seq) => a.feed({ seq, offsetMs: seq * 10, text, end: 'newline' }));
+    return { a, r: a.result(end) };
+  };
+
+  it('tracks the finer phase next to the coarse stage', () => {
+    const { a, r } = run(['U-Boot 2023.01', 'Booting /efi\\boot\\bootaa64.efi', 'EFI stub: Booting Linux Kernel...', '[ 0.0] Booting Linux on physical CPU 0x0', '[ 1.0] Run /init as init process', 'VMSPEC-GUEST-READY']);
+    assert.deepEqual(r.phases.map((p) => p.phase), ['firmware', 'boot_manager', 'loader', 'kernel', 'init', 'ready']);
+    assert.deepEqual(a.stages.map((s) => s.stage), ['firmware', 'boot_manager', 'bootloader', 'os']);
+    assert.equal(r.phases[4]!.text, '[ 1.0] Run /init as init process');
+    assert.equal(r.outcome, 'ready');
+  });
+
+  it('decides firmware exceptions, GRUB rescue and the edk2 boot menu', () => {
+    const ex = run(['UEFI firmware (version  built at 13:10:49 on Nov  5 2024)', 'Synchronous Exception at 0x000000005C7D1234', 'PC 0x00005C7D1234 (0x00005C7C0000+0x00011234) [ 1] ArmCpuDxe.dll']);
+    assert.equal(ex.a.decision, 'signature');
+    assert.equal(ex.r.failureClass, 'firmware_exception');
+    assert.equal(ex.r.normalisedSignature, 'firmware exception: Synchronous Exception at ADDR in ArmCpuDxe.dll');
+    const grub = run(['Welcome to GRUB!', "error: file `/vmlinuz' not found.", 'grub rescue> ']);
+    assert.equal(grub.r.failureClass, 'loader_error');
+    assert.equal(grub.r.normalisedSignature, "loader error: error: file `/vmlinuz' not found.");
+    const menu = run(['BdsDxe: loading Boot0000 "UiApp" from Fv(x)']);
+    assert.equal(menu.r.failureClass, 'no_boot_device');
+  });
+
+  it("drops firmware hints once a loader runs: a kernel hang is a hang, not 'no boot device'", () => {
+    const { a, r } = run(['EFI boot manager: Cannot load any image', 'Booting /efi\\boot\\bootaa64.efi', 'EFI stub: Booting Linux Kernel...', '[ 0.1] Booting Linux on physical CPU 0x0', '[ 0.2] smp: Bringing up secondary CPUs ...'], 'silence');
+    assert.equal(a.signature, null);
+    assert.equal(r.failureClass, 'silence');
+    assert.equal(r.normalisedSignature, 'hang after os: smp: Bringing up secondary CPUs ...');
+    // GRUB's `error:` only counts before the kernel.
+    assert.equal(run(['[ 0.1] Booting Linux on physical CPU 0x0', 'error: something']).r.failureClass, 'powered_off_without_marker');
+  });
+
+  it('keeps the first oops as the class when the console then goes quiet; a panic outranks it', () => {
+    const oops = run(['[ 0.0] Linux version 6.1.0', '[ 1.0] BUG: kernel NULL pointer dereference, address: 0000000000000000', '[ 1.0] BUG: scheduling while atomic'], 'silence');
+    assert.equal(oops.r.failureClass, 'kernel_oops');
+    assert.equal(oops.r.decidingLine?.seq, 1);
+    assert.equal(oops.a.signature?.pattern, 'linux.oops');
+    assert.equal(run(['BUG: not a kernel yet']).r.failureClass, 'powered_off_without_marker');
+  });
+
+  it('reports no console output, timeouts and cancellation', () => {
+    assert.equal(new BootConsoleAnalyzer({ markers: [] }).result('timeout').outcome, 'no_console_output');
+    assert.equal(run(['UEFI firmware (version'], 'timeout').r.normalisedSignature, 'timeout at firmware: UEFI firmware (version');
+    assert.equal(run(['x']).a.result('aborted').outcome, 'canceled');
   });
 });

@@ -5,6 +5,7 @@
  * worker and shown to users: add new ones, never rename.
  */
 import type { VmProfile } from './vm.profile.js';
+import type { GuestFacts } from './guest-facts.extractor.js';
 
 /** How a boot ended. Only `infrastructure_error` is the farm's fault (and worth a retry). */
 export const BootOutcome = {
@@ -39,6 +40,12 @@ export const FailureClass = {
   HostSetupFailed: 'host_setup_failed',
   /** The image was refused before QEMU opened it (e.g. a qcow2 naming a backing or data file). */
   ImageRejected: 'image_rejected',
+  /** The OS loader gave up (GRUB `error: ...` then its rescue/command prompt). */
+  LoaderError: 'loader_error',
+  /** The kernel oopsed or hit a BUG (`Internal error: Oops`, `BUG:`, `Unable to handle kernel ...`) without a panic line. */
+  KernelOops: 'kernel_oops',
+  /** The firmware took a CPU exception (edk2 `Synchronous Exception at`, U-Boot `"Synchronous Abort" handler`). */
+  FirmwareException: 'firmware_exception',
 } as const;
 /** Why a boot did not pass. */
 export type FailureClass = (typeof FailureClass)[keyof typeof FailureClass];
@@ -60,6 +67,25 @@ export const BootStage = {
 } as const;
 /** Boot stages, in the order a boot reaches them. */
 export type BootStage = (typeof BootStage)[keyof typeof BootStage];
+
+/**
+ * Finer boot phases tracked next to {@link BootStage} (which stays the coarse, persisted value):
+ * `loader` = an OS loader ran (GRUB, systemd-boot, the Linux EFI stub, Xen's EFI loader, the
+ * probe); `kernel` = a kernel or hypervisor started; `init` = userspace init started; `ready` = a
+ * success marker matched. Coarse mapping: loader → bootloader, kernel/init → os; `ready` keeps
+ * whatever coarse stage was reached (the probe is ready at `bootloader`).
+ */
+export const BootPhase = {
+  None: 'none',
+  Firmware: 'firmware',
+  BootManager: 'boot_manager',
+  Loader: 'loader',
+  Kernel: 'kernel',
+  Init: 'init',
+  Ready: 'ready',
+} as const;
+/** Finer boot phases, in the order a boot reaches them. */
+export type BootPhase = (typeof BootPhase)[keyof typeof BootPhase];
 
 /** Container formats accepted for a boot image. QEMU is always told which one; it never guesses. */
 export const ImageFormat = { Raw: 'raw', Qcow2: 'qcow2' } as const;
@@ -205,7 +231,7 @@ export interface ContainmentRecord {
   /** QEMU's seccomp `-sandbox` argument. */
   readonly sandbox: string;
   /** Guest networking. */
-  readonly network: 'none';
+  readonly network: 'none' | 'user-restricted';
   /** QMP is only on a UNIX socket inside the work dir. */
   readonly qmp: 'unix-socket';
   /** Environment variable names QEMU was given (a fixed minimal set; never the worker's). */
@@ -240,6 +266,18 @@ export interface StageEvent {
   readonly offsetMs: number;
 }
 
+/** A console line cited as evidence. */
+export interface EvidenceLine {
+  readonly seq: number;
+  readonly offsetMs: number;
+  readonly text: string;
+}
+
+/** When a finer phase was first reached, and the line that showed it. */
+export interface PhaseEvent extends EvidenceLine {
+  readonly phase: BootPhase;
+}
+
 /** Everything the worker needs to record about one boot. */
 export interface BootReport {
   readonly backend: BackendId;
@@ -272,6 +310,14 @@ export interface BootReport {
   readonly stderr: string;
   /** Things that went wrong around the boot without changing its outcome (cleanup, callbacks). */
   readonly warnings: readonly string[];
+  /** Finer phase timeline (see {@link BootPhase}); optional until every backend fills it. */
+  readonly phases?: readonly PhaseEvent[];
+  /** syzbot-style normalised failure signature (null when passed or canceled). */
+  readonly normalisedSignature?: string | null;
+  /** The console line that decided the outcome (marker or failure), if any. */
+  readonly decidingLine?: EvidenceLine | null;
+  /** Facts the guest's console showed (OS-1..OS-12 evidence). */
+  readonly guestFacts?: GuestFacts;
 }
 
 /**

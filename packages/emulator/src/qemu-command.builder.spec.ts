@@ -4,6 +4,7 @@ import {
   buildContainmentPrefix,
   buildOverlayCommand,
   buildQemuCommand,
+  cpuModelFor,
   defaultRlimits,
   qemuOptionValue,
   shellJoin,
@@ -12,13 +13,14 @@ import {
   type QemuPaths,
 } from './qemu-command.builder.js';
 import { defaultProfile, profileKey, type VmProfile } from './vm.profile.js';
+import { defaultFirmwareCatalog, firmwareCatalog, firmwareFileList, firmwareFor } from './firmware.catalog.js';
 
 const W = '/tmp/bootfarm/attempt-123';
 const IMAGE = '/cache/images/0123abcd';
 const paths: QemuPaths = {
   ...workDirLayout(W),
   qemuSystem: 'qemu-system-aarch64',
-  firmwareCode: '/usr/share/AAVMF/AAVMF_CODE.fd',
+  firmware: { kind: 'pflash', code: '/usr/share/AAVMF/AAVMF_CODE.fd', varsTemplate: '/usr/share/AAVMF/AAVMF_VARS.fd' },
 };
 
 function expected(machine: string, device: string, p: Partial<VmProfile> = {}): string[] {
@@ -78,11 +80,73 @@ describe('buildQemuCommand', () => {
   });
 
   it('escapes commas in paths (QEMU option syntax)', () => {
-    const odd = { ...workDirLayout('/tmp/a,b'), qemuSystem: 'q', firmwareCode: '/fw/x,y.fd' };
+    const odd: QemuPaths = { ...workDirLayout('/tmp/a,b'), qemuSystem: 'q', firmware: { kind: 'pflash', code: '/fw/x,y.fd', varsTemplate: '/fw/v.fd' } };
     const argv = buildQemuCommand({ profile: defaultProfile }, odd);
     assert.ok(argv.includes('if=pflash,format=raw,unit=0,readonly=on,file=/fw/x,,y.fd'));
     assert.ok(argv.includes('if=none,id=disk0,format=qcow2,file=/tmp/a,,b/overlay.qcow2'));
     assert.equal(qemuOptionValue('a,,b'), 'a,,,,b');
+  });
+});
+
+describe('buildQemuCommand: other firmware, arches, KVM and networking', () => {
+  const at = (argv: string[], flag: string): string | undefined => argv[argv.indexOf(flag) + 1];
+
+  it('boots U-Boot with -bios: no pflash, no vars, no boot-menu option', () => {
+    const profile: VmProfile = { ...defaultProfile, firmware: 'u-boot', hwDescription: 'dt' };
+    const argv = buildQemuCommand({ profile }, { ...paths, firmware: { kind: 'bios', bios: '/usr/lib/u-boot/qemu_arm64/u-boot.bin' } });
+    assert.equal(at(argv, '-bios'), '/usr/lib/u-boot/qemu_arm64/u-boot.bin');
+    assert.ok(!argv.some((a) => a.includes('pflash') || a.includes('vars.fd')));
+    assert.ok(!argv.includes('-boot'));
+    assert.equal(at(argv, '-M'), 'virt,accel=tcg,acpi=off,gic-version=3');
+    assert.deepEqual(argv.filter((_, i) => argv[i - 1] === '-drive'), [`if=none,id=disk0,format=qcow2,file=${W}/overlay.qcow2`]);
+  });
+
+  it('boots 32-bit ARM with qemu-system-arm and cortex-a15 (AAVMF32 pflash pair)', () => {
+    const profile: VmProfile = { ...defaultProfile, arch: 'arm', hwDescription: 'dt', gic: 'v2' };
+    const argv = buildQemuCommand({ profile }, {
+      ...paths,
+      qemuSystem: '/usr/bin/qemu-system-arm',
+      firmware: { kind: 'pflash', code: '/usr/share/AAVMF/AAVMF32_CODE.fd', varsTemplate: '/usr/share/AAVMF/AAVMF32_VARS.fd' },
+    });
+    assert.equal(argv[0], '/usr/bin/qemu-system-arm');
+    assert.equal(at(argv, '-cpu'), 'cortex-a15');
+    assert.equal(at(argv, '-M'), 'virt,accel=tcg,acpi=off,gic-version=2');
+    assert.ok(argv.includes('if=pflash,format=raw,unit=0,readonly=on,file=/usr/share/AAVMF/AAVMF32_CODE.fd'));
+    assert.ok(argv.includes(`if=pflash,format=raw,unit=1,file=${W}/vars.fd`));
+  });
+
+  it('uses accel=kvm and -cpu host for KVM profiles', () => {
+    const argv = buildQemuCommand({ profile: { ...defaultProfile, accel: 'kvm' } }, paths);
+    assert.equal(at(argv, '-M'), 'virt,accel=kvm,gic-version=3');
+    assert.equal(at(argv, '-cpu'), 'host');
+    assert.equal(cpuModelFor({ arch: 'arm', accel: 'kvm' }), 'host');
+    assert.equal(cpuModelFor({ arch: 'arm', accel: 'tcg' }), 'cortex-a15');
+  });
+
+  it('adds restricted user networking only when asked: no forwards, no option ROM', () => {
+    const pci = buildQemuCommand({ profile: { ...defaultProfile, network: 'user-restricted' } }, paths);
+    assert.ok(!pci.includes('-nic'));
+    assert.equal(at(pci, '-netdev'), 'user,id=net0,restrict=on');
+    assert.ok(pci.includes('virtio-net-pci,netdev=net0,romfile='));
+    assert.ok(!pci.some((a) => a.includes('hostfwd') || a.includes('guestfwd')));
+    const mmio = buildQemuCommand({ profile: { ...defaultProfile, disk: 'virtio-mmio', network: 'user-restricted' } }, paths);
+    assert.ok(mmio.includes('virtio-net-device,netdev=net0'));
+    const none = buildQemuCommand({ profile: { ...defaultProfile, network: 'none' } }, paths);
+    assert.deepEqual(none, buildQemuCommand({ profile: defaultProfile }, paths));
+    assert.equal(profileKey({ ...defaultProfile, network: 'user-restricted' }), 'aarch64/edk2/acpi/gicv3/virtio-pci/1cpu/512M/tcg/net-user-restricted');
+    assert.equal(profileKey({ ...defaultProfile, network: 'none' }), profileKey(defaultProfile));
+  });
+});
+
+describe('firmware catalogue', () => {
+  it('maps (arch, firmware) to files, with injectable paths', () => {
+    assert.deepEqual(firmwareFor(defaultFirmwareCatalog, 'arm', 'u-boot'), { kind: 'bios', bios: '/usr/lib/u-boot/qemu_arm/u-boot.bin' });
+    assert.deepEqual(firmwareFor(defaultFirmwareCatalog, 'arm', 'edk2'), { kind: 'pflash', code: '/usr/share/AAVMF/AAVMF32_CODE.fd', varsTemplate: '/usr/share/AAVMF/AAVMF32_VARS.fd' });
+    const cat = firmwareCatalog({ 'aarch64/u-boot': { kind: 'bios', bios: '/opt/u-boot.bin' } });
+    assert.deepEqual(firmwareFor(cat, 'aarch64', 'u-boot'), { kind: 'bios', bios: '/opt/u-boot.bin' });
+    assert.deepEqual(firmwareFor(cat, 'aarch64', 'edk2'), defaultFirmwareCatalog['aarch64/edk2']);
+    assert.equal(firmwareFor(cat, 'aarch64', 'grub' as 'edk2'), undefined);
+    assert.deepEqual(firmwareFileList(cat['aarch64/edk2']).map((f) => f.role), ['code', 'vars-template']);
   });
 });
 

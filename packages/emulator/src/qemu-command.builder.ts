@@ -4,6 +4,7 @@
  */
 import path from 'node:path';
 import type { BootImage, BootRequest, RlimitRecord } from './boot.types.js';
+import type { FirmwareFiles } from './firmware.catalog.js';
 import type { VmProfile } from './vm.profile.js';
 
 /** QEMU's seccomp sandbox: deny obsolete syscalls, set*uid, fork/exec and affinity/scheduler calls. */
@@ -11,6 +12,15 @@ export const qemuSandboxArg = 'on,obsolete=deny,elevateprivileges=deny,spawn=den
 
 /** The CPU model for AArch64 TCG: cortex-a72 boots ~3x faster than `max` (no pointer-auth emulation). */
 export const tcgCpuModel = 'cortex-a72';
+
+/** The CPU model for 32-bit ARM TCG guests (ARMv7-A with LPAE and the virtualization extensions). */
+export const tcgArmCpuModel = 'cortex-a15';
+
+/** The QEMU CPU model for a profile: the host's CPU under KVM, a fixed model under TCG. */
+export function cpuModelFor(profile: Pick<VmProfile, 'arch' | 'accel'>): string {
+  if (profile.accel === 'kvm') return 'host';
+  return profile.arch === 'arm' ? tcgArmCpuModel : tcgCpuModel;
+}
 
 /** Files a boot creates inside its work dir. */
 export interface WorkDirLayout {
@@ -24,10 +34,13 @@ export interface WorkDirLayout {
 
 /** Paths `buildQemuCommand` needs. */
 export interface QemuPaths extends WorkDirLayout {
-  /** qemu-system-aarch64 binary. */
+  /** qemu-system-aarch64 (aarch64 guests) or qemu-system-arm (arm guests). */
   readonly qemuSystem: string;
-  /** Read-only firmware code (pflash unit 0). */
-  readonly firmwareCode: string;
+  /**
+   * The firmware: edk2's read-only code as pflash unit 0 (the vars go to `varsCopy`, pflash
+   * unit 1), or U-Boot as `-bios` (no vars store).
+   */
+  readonly firmware: FirmwareFiles;
 }
 
 /** The standard names of a boot's files inside `workDir`. */
@@ -44,33 +57,51 @@ export function qemuOptionValue(value: string): string {
   return value.replaceAll(',', ',,');
 }
 
+/** The id of the user-mode network backend when a profile asks for one. */
+const NETDEV_ID = 'net0';
+
 /**
- * The QEMU argv (binary first) for an AArch64 `virt` machine under TCG with edk2:
- * no default devices, no NIC, no display, no reboot, seccomp sandbox, the firmware code
- * read-only, a per-boot vars copy, the image only through its qcow2 overlay, serial on
- * stdout and QMP only on a UNIX socket. Every drive carries an explicit `format=`.
+ * The QEMU argv (binary first) for a `virt` machine (AArch64 or 32-bit ARM) under TCG or KVM
+ * with edk2 or U-Boot: no default devices, no NIC unless the profile asks for restricted user
+ * networking, no display, no reboot, seccomp sandbox, edk2's code read-only with a per-boot
+ * vars copy (or U-Boot as `-bios`), the image only through its qcow2 overlay, serial on stdout
+ * and QMP only on a UNIX socket. Every drive carries an explicit `format=`.
  */
 export function buildQemuCommand(request: Pick<BootRequest, 'profile'>, paths: QemuPaths): string[] {
   const p: VmProfile = request.profile;
-  const machine = ['virt', 'accel=tcg'];
+  const machine = ['virt', p.accel === 'kvm' ? 'accel=kvm' : 'accel=tcg'];
   if (p.hwDescription === 'dt') machine.push('acpi=off');
   machine.push(`gic-version=${p.gic === 'v2' ? 2 : 3}`);
-  const diskDevice = p.disk === 'virtio-mmio' ? 'virtio-blk-device' : 'virtio-blk-pci';
+  const mmio = p.disk === 'virtio-mmio';
+  const diskDevice = mmio ? 'virtio-blk-device' : 'virtio-blk-pci';
+  const fw = paths.firmware;
+  const firmwareArgs =
+    fw.kind === 'pflash'
+      ? [
+          '-boot', 'menu=on,splash-time=0',
+          '-drive', `if=pflash,format=raw,unit=0,readonly=on,file=${qemuOptionValue(fw.code)}`,
+          '-drive', `if=pflash,format=raw,unit=1,file=${qemuOptionValue(paths.varsCopy)}`,
+        ]
+      : ['-bios', fw.bios];
+  // restrict=on: the guest reaches nothing outside the VM (no host, no internet); no forwards.
+  // romfile= (empty): no iPXE option ROM, which a minimal install does not have.
+  const networkArgs =
+    p.network === 'user-restricted'
+      ? ['-netdev', `user,id=${NETDEV_ID},restrict=on`, '-device', mmio ? `virtio-net-device,netdev=${NETDEV_ID}` : `virtio-net-pci,netdev=${NETDEV_ID},romfile=`]
+      : ['-nic', 'none'];
   return [
     paths.qemuSystem,
     '-M', machine.join(','),
-    '-cpu', tcgCpuModel,
+    '-cpu', cpuModelFor(p),
     '-smp', String(p.cpus),
     '-m', `${p.memoryMiB}M`,
     '-nodefaults',
     '-no-user-config',
-    '-nic', 'none',
+    ...networkArgs,
     '-display', 'none',
     '-no-reboot',
     '-sandbox', qemuSandboxArg,
-    '-boot', 'menu=on,splash-time=0',
-    '-drive', `if=pflash,format=raw,unit=0,readonly=on,file=${qemuOptionValue(paths.firmwareCode)}`,
-    '-drive', `if=pflash,format=raw,unit=1,file=${qemuOptionValue(paths.varsCopy)}`,
+    ...firmwareArgs,
     '-drive', `if=none,id=disk0,format=qcow2,file=${qemuOptionValue(paths.overlay)}`,
     '-device', `${diskDevice},drive=disk0`,
     '-chardev', 'stdio,id=serial0,signal=off',

@@ -15,6 +15,8 @@ import { defaultProfile, type VmProfile } from './vm.profile.js';
 import { BootRequestInvalidError, ProfileNotSupportedError } from './emulator.errors.js';
 import type { BootReport, BootRequest, ConsoleLine } from './boot.types.js';
 import { pidsWithCmdline, procLimits, procStatus, removeDir, scratchDir, waitFor } from './testing.helpers.js';
+import { probeHostCapabilities } from './capability.probe.js';
+import { QmpClient } from './qmp.client.js';
 
 let dir: string;
 let blank: string;
@@ -390,6 +392,64 @@ new QemuLauncher({ firmwareCode: code }).boot({
     assert.equal(uid?.split(/\s+/)[0], '65534');
     assert.deepEqual(r.containment.runAs, { uid: 65534, gid: 65534 });
     await assertCleanedUp(r, req.workDir);
+  });
+
+  it('gives a restricted user-mode NIC only to a profile that asks for one', async () => {
+    const ac = new AbortController();
+    let classes: number[] = [];
+    let checks: Promise<void> | undefined;
+    const req = request({
+      profile: { ...defaultProfile, network: 'user-restricted' },
+      signal: ac.signal,
+      onStart: () => {
+        checks = (async () => {
+          try {
+            const socket = path.join(req.workDir, 'qmp.sock');
+            assert.ok(await waitFor(async () => (await stat(socket).catch(() => null))?.isSocket() === true, 5000, 10), 'QMP socket');
+            const qmp = await QmpClient.connect(socket, 3000);
+            try {
+              const buses = (await qmp.execute('query-pci')) as Array<{ devices: Array<{ class_info: { class: number } }> }>;
+              classes = buses.flatMap((b) => b.devices.map((d) => d.class_info.class));
+            } finally {
+              qmp.close();
+            }
+          } finally {
+            ac.abort();
+          }
+        })();
+        checks.catch(() => undefined);
+      },
+    });
+    const r = await silentLauncher.boot(req);
+    await checks;
+    assert.equal(r.outcome, 'canceled', r.reason);
+    assert.ok(classes.includes(0x0200), `an Ethernet controller (classes ${classes.map((c) => c.toString(16)).join(',')})`);
+    assert.equal(r.command.argv[r.command.argv.indexOf('-netdev') + 1], 'user,id=net0,restrict=on');
+    assert.ok(!r.command.argv.includes('-nic'));
+    assert.equal(r.containment.network, 'user-restricted');
+    await assertCleanedUp(r, req.workDir);
+  });
+
+  it('refuses KVM here with the validator\'s reasons, and never falls back to TCG', async () => {
+    const kvmProfile: VmProfile = { ...defaultProfile, accel: 'kvm' };
+    const blind = new QemuLauncher({ backend: 'qemu-kvm' });
+    assert.equal(blind.id, 'qemu-kvm');
+    assert.match(blind.unsupportedReasons(kvmProfile).join(' | '), /needs the host capabilities/);
+    const host = await probeHostCapabilities();
+    const kvm = new QemuLauncher({ backend: 'qemu-kvm', host });
+    if (host.hostArch === 'x86_64') {
+      assert.ok(kvm.unsupportedReasons(kvmProfile).includes('host is x86_64: no KVM for aarch64 guests'));
+      await assert.rejects(kvm.boot(request({ profile: kvmProfile })), ProfileNotSupportedError);
+    }
+    assert.equal(kvm.unsupportedReasons(defaultProfile)[0], 'accel tcg needs the qemu-tcg backend, not qemu-kvm');
+    assert.deepEqual(new QemuLauncher({ host }).unsupportedReasons(kvmProfile), ['accel kvm needs the qemu-kvm backend, not qemu-tcg']);
+    const noArmFirmware = new QemuLauncher({
+      host: { ...host, firmware: host.firmware.map((f) => (f.key === 'arm/edk2' && f.role === 'code' ? { ...f, present: false, sha256: null } : f)) },
+    });
+    assert.deepEqual(noArmFirmware.unsupportedReasons({ ...defaultProfile, arch: 'arm', hwDescription: 'dt' }), [
+      'AArch32 needs a 32-bit UEFI build (AAVMF32_CODE.fd not installed; Debian package qemu-efi-arm)',
+    ]);
+    assert.deepEqual(noArmFirmware.explain({ ...defaultProfile, disk: 'virtio-mmio' }).reasons, ['virtio-mmio is not hotpluggable (devices are fixed at boot)']);
   });
 
   it('rejects unusable requests before doing anything', async () => {

@@ -1,5 +1,6 @@
 /**
- * The QEMU TCG backend: boots one image on one AArch64 `virt` profile with edk2, contained
+ * The QEMU backends (TCG, and KVM on an arm64 host): boot one image on one `virt` profile
+ * (AArch64 or 32-bit ARM, edk2 or U-Boot, ACPI or DT, GICv2/v3, virtio-pci/mmio), contained
  * (setpriv --pdeathsig, prlimit, seccomp sandbox, own process group, no network), through a
  * throwaway overlay and a fresh UEFI varstore, and reports what happened.
  */
@@ -22,7 +23,7 @@ import {
   type FirmwareRecord,
   type RlimitRecord,
 } from './boot.types.js';
-import { BootConsoleAnalyzer } from './boot-console.analyzer.js';
+import { BootConsoleAnalyzer, consoleSuccessMarkers } from './boot-console.analyzer.js';
 import { classifyBootEnd, type BootEndCause } from './boot-outcome.classifier.js';
 import { ConsoleCapture } from './console.capture.js';
 import { BootRequestInvalidError, ProfileNotSupportedError } from './emulator.errors.js';
@@ -40,20 +41,32 @@ import {
 } from './qemu-command.builder.js';
 import { QmpClient } from './qmp.client.js';
 import type { VmProfile } from './vm.profile.js';
+import {
+  defaultFirmwareCatalog,
+  defaultQemuSystemBinaries,
+  firmwareCatalog,
+  firmwareFor,
+  type FirmwareCatalog,
+  type FirmwareFiles,
+  type FirmwareKey,
+} from './firmware.catalog.js';
+import type { HostCapabilities } from './capability.probe.js';
+import { explainProfile } from './profile.validator.js';
 
 /**
  * Markers that pass a boot when the request names none: the probe's verdict, Bootfarm's
- * guest agent being ready, and a getty login prompt.
+ * guest agent being ready, and a getty login prompt — each only at the start of a line, so a
+ * guest cannot pass by echoing a marker in the middle of other output.
  */
-export const defaultSuccessMarkers: readonly RegExp[] = Object.freeze([
-  /VMSPEC-PROBE result=done/,
-  /^VMSPEC-GUEST-READY\b/,
-  /^[\w.-]+ login: ?$/,
-]);
+export const defaultSuccessMarkers: readonly RegExp[] = consoleSuccessMarkers;
 
-/** Default tool and firmware paths (Debian packages qemu-system-arm, qemu-utils, qemu-efi-aarch64, util-linux). */
+/**
+ * Default tool and AArch64 edk2 paths (Debian packages qemu-system-arm, qemu-utils,
+ * qemu-efi-aarch64, util-linux). The other firmware is in {@link defaultFirmwareCatalog}.
+ */
 export const defaultQemuPaths = Object.freeze({
   qemuSystem: '/usr/bin/qemu-system-aarch64',
+  qemuSystemArm: '/usr/bin/qemu-system-arm',
   qemuImg: '/usr/bin/qemu-img',
   setpriv: '/usr/bin/setpriv',
   prlimit: '/usr/bin/prlimit',
@@ -69,13 +82,29 @@ export const defaultChildEnv: Readonly<Record<string, string>> = Object.freeze({
 
 /** Options of {@link QemuLauncher}; every path is injectable, nothing is read from the environment. */
 export interface QemuLauncherOptions {
+  /**
+   * Which backend this launcher is: `qemu-tcg` (default) runs `accel: 'tcg'` profiles,
+   * `qemu-kvm` runs `accel: 'kvm'` profiles (`-M virt,accel=kvm -cpu host`) and needs `host`.
+   */
+  readonly backend?: 'qemu-tcg' | 'qemu-kvm';
+  /**
+   * The host's capabilities ({@link probeHostCapabilities}). When given, profiles the host
+   * cannot run (missing QEMU or firmware, no usable /dev/kvm) are refused up front with the
+   * validator's reasons; without it only the profile itself is checked.
+   */
+  readonly host?: HostCapabilities | null;
+  /** qemu-system-aarch64 (aarch64 guests). */
   readonly qemuSystem?: string;
+  /** qemu-system-arm (32-bit ARM guests). */
+  readonly qemuSystemArm?: string;
   readonly qemuImg?: string;
   readonly setpriv?: string;
   readonly prlimit?: string;
-  /** edk2 code (read-only pflash). */
+  /** Replacements for entries of the firmware catalogue ({@link defaultFirmwareCatalog}). */
+  readonly firmware?: Partial<Record<FirmwareKey, FirmwareFiles>>;
+  /** AArch64 edk2 code (read-only pflash); shorthand for `firmware['aarch64/edk2'].code`. */
   readonly firmwareCode?: string;
-  /** edk2 vars template, copied fresh for every boot. */
+  /** AArch64 edk2 vars template, copied fresh for every boot; shorthand for `firmware['aarch64/edk2'].varsTemplate`. */
   readonly firmwareVarsTemplate?: string;
   /**
    * Run QEMU and qemu-img as this uid/gid (no supplementary groups). Recommended in production
@@ -97,12 +126,13 @@ export interface QemuLauncherOptions {
 }
 
 interface LauncherConfig {
-  readonly qemuSystem: string;
+  readonly backend: 'qemu-tcg' | 'qemu-kvm';
+  readonly host: HostCapabilities | null;
+  readonly qemuSystem: { readonly aarch64: string; readonly arm: string };
   readonly qemuImg: string;
   readonly setpriv: string;
   readonly prlimit: string;
-  readonly firmwareCode: string;
-  readonly firmwareVarsTemplate: string;
+  readonly firmware: FirmwareCatalog;
   readonly runAs: { readonly uid: number; readonly gid: number } | null;
   readonly rlimits: Partial<RlimitRecord>;
   readonly maxRawConsoleBytes: number | undefined;
@@ -124,21 +154,44 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
 /** sun_path is 108 bytes including the terminating NUL. */
 const MAX_SOCKET_PATH_BYTES = 107;
 
-/** Boots images under QEMU TCG (`qemu-system-aarch64 -M virt`) with edk2. */
+/**
+ * Boots images under QEMU (`qemu-system-aarch64` / `qemu-system-arm -M virt`) with edk2 or
+ * U-Boot, under TCG or (backend `qemu-kvm`) KVM.
+ */
 export class QemuLauncher implements BootBackend {
-  /** This backend's id. */
-  readonly id = BackendId.QemuTcg;
+  /** This backend's id: `qemu-tcg` (default) or `qemu-kvm`. */
+  readonly id: 'qemu-tcg' | 'qemu-kvm';
   private readonly config: LauncherConfig;
   private readonly hasher = new FileHasher();
 
   constructor(options: QemuLauncherOptions = {}) {
+    const aa64Edk2 = defaultFirmwareCatalog['aarch64/edk2'] as Extract<FirmwareFiles, { kind: 'pflash' }>;
+    const edk2Override = options.firmware?.['aarch64/edk2'];
+    const baseAa64 = edk2Override?.kind === 'pflash' ? edk2Override : aa64Edk2;
+    const firmware = firmwareCatalog({
+      ...options.firmware,
+      ...(options.firmwareCode !== undefined || options.firmwareVarsTemplate !== undefined
+        ? {
+            'aarch64/edk2': {
+              kind: 'pflash',
+              code: options.firmwareCode ?? baseAa64.code,
+              varsTemplate: options.firmwareVarsTemplate ?? baseAa64.varsTemplate,
+            },
+          }
+        : {}),
+    });
+    this.id = options.backend ?? BackendId.QemuTcg;
     this.config = {
-      qemuSystem: options.qemuSystem ?? defaultQemuPaths.qemuSystem,
+      backend: this.id,
+      host: options.host ?? null,
+      qemuSystem: {
+        aarch64: options.qemuSystem ?? defaultQemuSystemBinaries.aarch64,
+        arm: options.qemuSystemArm ?? defaultQemuSystemBinaries.arm,
+      },
       qemuImg: options.qemuImg ?? defaultQemuPaths.qemuImg,
       setpriv: options.setpriv ?? defaultQemuPaths.setpriv,
       prlimit: options.prlimit ?? defaultQemuPaths.prlimit,
-      firmwareCode: options.firmwareCode ?? defaultQemuPaths.firmwareCode,
-      firmwareVarsTemplate: options.firmwareVarsTemplate ?? defaultQemuPaths.firmwareVarsTemplate,
+      firmware,
       runAs: options.runAs ?? null,
       rlimits: options.rlimits ?? {},
       maxRawConsoleBytes: options.maxRawConsoleBytes,
@@ -149,19 +202,22 @@ export class QemuLauncher implements BootBackend {
     };
   }
 
-  /** Why this backend cannot run `profile` (empty when it can): AArch64 + edk2 + TCG + virtio only. */
+  /**
+   * Why this backend cannot run `profile` on this host (empty when it can): the blocking
+   * sentences of {@link explainProfile} (informational ones are left out).
+   */
   unsupportedReasons(profile: VmProfile): readonly string[] {
-    const problems: string[] = [];
-    if (profile.arch !== 'aarch64') problems.push(`arch ${profile.arch} (only aarch64)`);
-    if (profile.firmware !== 'edk2') problems.push(`firmware ${profile.firmware} (only edk2)`);
-    if (profile.accel !== 'tcg') problems.push(`accel ${profile.accel} (only tcg)`);
-    if (profile.disk !== 'virtio-pci' && profile.disk !== 'virtio-mmio') problems.push(`disk ${profile.disk} (only virtio-pci, virtio-mmio)`);
-    if (profile.hwDescription !== 'acpi' && profile.hwDescription !== 'dt') problems.push(`hwDescription ${String(profile.hwDescription)}`);
-    if (profile.gic !== 'v2' && profile.gic !== 'v3') problems.push(`gic ${String(profile.gic)}`);
-    const maxCpus = profile.gic === 'v2' ? 8 : 64;
-    if (!Number.isInteger(profile.cpus) || profile.cpus < 1 || profile.cpus > maxCpus) problems.push(`cpus ${profile.cpus} (1..${maxCpus} with GIC ${profile.gic})`);
-    if (!Number.isInteger(profile.memoryMiB) || profile.memoryMiB < 64 || profile.memoryMiB > 65536) problems.push(`memoryMiB ${profile.memoryMiB} (64..65536)`);
-    return problems;
+    const verdict = explainProfile(profile, this.config.host, { backend: this.id });
+    const reasons = verdict.problems.filter((p) => p.severity === 'error').map((p) => p.message);
+    if (this.id === BackendId.QemuKvm && this.config.host === null) {
+      reasons.push('the qemu-kvm backend needs the host capabilities (options.host, from probeHostCapabilities) to know /dev/kvm is usable');
+    }
+    return reasons;
+  }
+
+  /** The full verdict (blocking reasons and information) for `profile` on this backend and host. */
+  explain(profile: VmProfile): ReturnType<typeof explainProfile> {
+    return explainProfile(profile, this.config.host, { backend: this.id });
   }
 
   /**
@@ -230,6 +286,7 @@ class QemuBootSession {
   private readonly prepAbort = new AbortController();
 
   private firmware: FirmwareRecord;
+  private readonly firmwareFiles: FirmwareFiles;
   private ownsWorkDir = false;
   private child: ChildProcess | null = null;
   private qemuStart = 0;
@@ -259,7 +316,10 @@ class QemuBootSession {
     this.workDir = path.resolve(request.workDir);
     this.layout = workDirLayout(this.workDir);
     const image = { path: path.resolve(request.image.path), format: request.image.format };
-    this.argv = buildQemuCommand(request, { ...this.layout, qemuSystem: config.qemuSystem, firmwareCode: config.firmwareCode });
+    const arch = request.profile.arch;
+    // unsupportedReasons() has vetted arch and firmware: the catalogue has this entry.
+    this.firmwareFiles = firmwareFor(config.firmware, arch, request.profile.firmware)!;
+    this.argv = buildQemuCommand(request, { ...this.layout, qemuSystem: config.qemuSystem[arch], firmware: this.firmwareFiles });
     const rlimits: RlimitRecord = { ...defaultRlimits(request.profile, request.timeoutMs), ...config.rlimits };
     this.launchArgv = [
       ...buildContainmentPrefix({ setpriv: config.setpriv, prlimit: config.prlimit, rlimits, runAs: config.runAs }),
@@ -278,7 +338,7 @@ class QemuBootSession {
       overlayArgv,
       reproduce: [
         shellJoin(['mkdir', '-p', '-m', '700', this.workDir]),
-        shellJoin(['cp', config.firmwareVarsTemplate, this.layout.varsCopy]),
+        ...(this.firmwareFiles.kind === 'pflash' ? [shellJoin(['cp', this.firmwareFiles.varsTemplate, this.layout.varsCopy])] : []),
         shellJoin(overlayArgv),
         shellJoin(this.argv),
       ].join('\n'),
@@ -290,14 +350,15 @@ class QemuBootSession {
       runAs: config.runAs,
       rlimits,
       sandbox: qemuSandboxArg,
-      network: 'none',
+      network: request.profile.network ?? 'none',
       qmp: 'unix-socket',
       environment: Object.keys(config.env),
     };
+    // U-Boot (-bios) has no vars store: its file is recorded as the code and varsTemplatePath is ''.
     this.firmware = {
-      codePath: config.firmwareCode,
+      codePath: this.firmwareFiles.kind === 'pflash' ? this.firmwareFiles.code : this.firmwareFiles.bios,
       codeSha256: null,
-      varsTemplatePath: config.firmwareVarsTemplate,
+      varsTemplatePath: this.firmwareFiles.kind === 'pflash' ? this.firmwareFiles.varsTemplate : '',
       varsTemplateSha256: null,
     };
     this.analyzer = new BootConsoleAnalyzer({
@@ -352,13 +413,15 @@ class QemuBootSession {
     if (this.stopped) return;
     await this.checkImage();
     if (this.stopped) return;
-    try {
-      await copyFile(this.config.firmwareVarsTemplate, this.layout.varsCopy);
-      await chmod(this.layout.varsCopy, 0o600);
-      if (this.config.runAs) await chown(this.layout.varsCopy, this.config.runAs.uid, this.config.runAs.gid);
-    } catch (e) {
-      this.failSetup('host_setup_failed', `Could not copy the UEFI vars template into the work dir: ${errorMessage(e)}.`);
-      return;
+    if (this.firmwareFiles.kind === 'pflash') {
+      try {
+        await copyFile(this.firmwareFiles.varsTemplate, this.layout.varsCopy);
+        await chmod(this.layout.varsCopy, 0o600);
+        if (this.config.runAs) await chown(this.layout.varsCopy, this.config.runAs.uid, this.config.runAs.gid);
+      } catch (e) {
+        this.failSetup('host_setup_failed', `Could not copy the UEFI vars template into the work dir: ${errorMessage(e)}.`);
+        return;
+      }
     }
     if (this.stopped) return;
     await this.createOverlay();
@@ -386,12 +449,18 @@ class QemuBootSession {
   }
 
   private async checkFirmware(): Promise<void> {
-    const { firmwareCode, firmwareVarsTemplate } = this.config;
-    const [code, vars] = await Promise.allSettled([this.hasher.sha256(firmwareCode), this.hasher.sha256(firmwareVarsTemplate)]);
+    const fw = this.firmwareFiles;
+    if (fw.kind === 'bios') {
+      const [bios] = await Promise.allSettled([this.hasher.sha256(fw.bios)]);
+      this.firmware = { ...this.firmware, codeSha256: bios.status === 'fulfilled' ? bios.value : null };
+      if (bios.status === 'rejected') this.failSetup('qemu_start_failed', `The firmware (-bios) file cannot be read (${errorMessage(bios.reason)}).`);
+      return;
+    }
+    const [code, vars] = await Promise.allSettled([this.hasher.sha256(fw.code), this.hasher.sha256(fw.varsTemplate)]);
     this.firmware = {
-      codePath: firmwareCode,
+      codePath: fw.code,
       codeSha256: code.status === 'fulfilled' ? code.value : null,
-      varsTemplatePath: firmwareVarsTemplate,
+      varsTemplatePath: fw.varsTemplate,
       varsTemplateSha256: vars.status === 'fulfilled' ? vars.value : null,
     };
     if (code.status === 'rejected') {
@@ -710,12 +779,13 @@ class QemuBootSession {
     const stage: BootStage = this.analyzer.stage;
     const sig = this.analyzer.signature;
     return {
-      backend: BackendId.QemuTcg,
+      backend: this.config.backend,
       outcome: verdict.outcome,
       failureClass: verdict.failureClass,
       reason: verdict.reason,
       stage,
       stages: [...this.analyzer.stages],
+      ...this.analyzer.reportExtras(verdict.failureClass),
       marker: this.analyzer.marker,
       failureSignature: sig ? { seq: sig.seq, offsetMs: sig.offsetMs, text: sig.text, pattern: sig.pattern } : null,
       durationMs: Math.round(performance.now() - this.startedAt),

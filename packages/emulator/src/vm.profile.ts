@@ -35,6 +35,14 @@ export const Accel = { Tcg: 'tcg', Kvm: 'kvm', Xen: 'xen' } as const;
 /** Execution engine. */
 export type Accel = (typeof Accel)[keyof typeof Accel];
 
+/**
+ * Guest networking: none (the default), or QEMU user networking with `restrict=on` (the guest
+ * gets DHCP and can talk to nothing outside the VM; no port forwards).
+ */
+export const NetworkMode = { None: 'none', UserRestricted: 'user-restricted' } as const;
+/** Guest networking. */
+export type NetworkMode = (typeof NetworkMode)[keyof typeof NetworkMode];
+
 /** One matrix cell's virtual machine. */
 export interface VmProfile {
   readonly arch: Arch;
@@ -47,6 +55,8 @@ export interface VmProfile {
   /** Guest RAM in MiB. */
   readonly memoryMiB: number;
   readonly accel: Accel;
+  /** Guest networking; absent means `none`. */
+  readonly network?: NetworkMode;
 }
 
 /** The VM spec's reference AArch64 `virt` machine: edk2, ACPI, GICv3, virtio-pci, 1 vCPU, 512 MiB, TCG. */
@@ -61,7 +71,11 @@ export const defaultProfile: VmProfile = Object.freeze({
   accel: 'tcg',
 });
 
-/** Stable, human-readable key of a profile, e.g. `aarch64/edk2/acpi/gicv3/virtio-pci/1cpu/512M/tcg`. */
+/**
+ * Stable, human-readable key of a profile, e.g. `aarch64/edk2/acpi/gicv3/virtio-pci/1cpu/512M/tcg`
+ * (`/net-user-restricted` is appended only when the profile has a network).
+ */
 export function profileKey(p: VmProfile): string {
-  return `${p.arch}/${p.firmware}/${p.hwDescription}/gic${p.gic}/${p.disk}/${p.cpus}cpu/${p.memoryMiB}M/${p.accel}`;
+  const net = p.network && p.network !== 'none' ? `/net-${p.network}` : '';
+  return `${p.arch}/${p.firmware}/${p.hwDescription}/gic${p.gic}/${p.disk}/${p.cpus}cpu/${p.memoryMiB}M/${p.accel}${net}`;
 }

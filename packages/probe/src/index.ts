@@ -1,5 +1,5 @@
 /**
- * The VMSPEC probe: a tiny UEFI application (AArch64) that prints what the
+ * The VMSPEC probe: a tiny UEFI application (AArch64 or 32-bit ARM) that prints what the
  * firmware hands an OS loader as `VMSPEC-PROBE key=value` console lines and
  * then powers the VM off.
  *
@@ -19,11 +19,22 @@ import { fileURLToPath } from 'node:url';
 /** Prefix of every line the probe prints (followed by one space, then `key=value`). */
 export const PROBE_PREFIX = 'VMSPEC-PROBE';
 
+/** Guest architectures the probe is built for. */
+export type ProbeArch = 'aarch64' | 'arm';
+
+/** Every architecture the probe is built for (one build produces all of them). */
+export const PROBE_ARCHES: readonly ProbeArch[] = Object.freeze(['aarch64', 'arm']);
+
 /** A built probe disk image, as returned by {@link ensureProbeImage}. */
 export interface ProbeImage {
+  /** Architecture of the UEFI application on the image. */
+  arch: ProbeArch;
   /** Absolute path of the raw GPT disk image (read-only, never boot it directly: use an overlay). */
   imagePath: string;
-  /** Absolute path of the PE32+ UEFI application (the ESP's `\EFI\BOOT\BOOTAA64.EFI`). */
+  /**
+   * Absolute path of the UEFI application: PE32+ AArch64 (the ESP's `\EFI\BOOT\BOOTAA64.EFI`) or
+   * PE32 ARM Thumb-2, COFF Machine 0x01C2 (`\EFI\BOOT\BOOTARM.EFI`).
+   */
   efiPath: string;
   /** Lowercase hex SHA-256 of the disk image. */
   sha256: string;
@@ -39,6 +50,8 @@ export interface EnsureProbeImageOptions {
    * Default: `<repo root>/.cache/probe`.
    */
   cacheDir?: string;
+  /** Which probe to return (default `aarch64`). Both are built, and cached, together. */
+  arch?: ProbeArch;
 }
 
 /** Thrown when the build script fails; `stderr` holds its diagnostics. */
@@ -85,14 +98,22 @@ const REPO_ROOT = path.resolve(PACKAGE_DIR, '..', '..');
 const C_SOURCE_DIR = path.join(PACKAGE_DIR, 'src', 'c');
 const BUILD_SCRIPT = path.join(PACKAGE_DIR, 'scripts', 'build-probe.sh');
 
-const IMAGE_NAME = 'probe-aa64.img';
-const EFI_NAME = 'probe-aa64.efi';
+/** Output file names per architecture (the build script's contract). */
+const OUTPUTS: Readonly<Record<ProbeArch, { image: string; efi: string }>> = Object.freeze({
+  aarch64: { image: 'probe-aa64.img', efi: 'probe-aa64.efi' },
+  arm: { image: 'probe-arm.img', efi: 'probe-arm.efi' },
+});
 const MANIFEST_NAME = 'manifest.json';
 const BUILD_TIMEOUT_MS = 120_000;
 
-interface Manifest {
+interface ManifestEntry {
   imageSha256: string;
   efiSha256: string;
+}
+
+/** `imageSha256`/`efiSha256` describe aarch64 (the format before 32-bit ARM existed); `arches` every architecture. */
+interface Manifest extends ManifestEntry {
+  arches: Record<ProbeArch, ManifestEntry>;
 }
 
 /**
@@ -111,23 +132,29 @@ interface Manifest {
  * @throws {@link ProbeCacheCorruptError} when an existing cache entry is damaged
  */
 export async function ensureProbeImage(opts: EnsureProbeImageOptions = {}): Promise<ProbeImage> {
+  const arch = opts.arch ?? 'aarch64';
+  if (!PROBE_ARCHES.includes(arch)) throw new TypeError(`unknown probe arch ${String(arch)} (expected ${PROBE_ARCHES.join(' or ')})`);
   const cacheDir = path.resolve(opts.cacheDir ?? path.join(REPO_ROOT, '.cache', 'probe'));
   const key = await sourceKey();
   const entryDir = path.join(cacheDir, key);
 
-  const cached = await readEntry(entryDir);
+  const cached = await readEntry(entryDir, arch);
   if (cached) return cached;
 
   await fs.mkdir(cacheDir, { recursive: true });
   const tmpDir = await fs.mkdtemp(path.join(cacheDir, `.tmp-${key.slice(0, 12)}-`));
   try {
     await runBuild(tmpDir);
-    const manifest: Manifest = {
-      imageSha256: await sha256File(path.join(tmpDir, IMAGE_NAME)),
-      efiSha256: await sha256File(path.join(tmpDir, EFI_NAME)),
-    };
+    const arches = {} as Record<ProbeArch, ManifestEntry>;
+    for (const a of PROBE_ARCHES) {
+      arches[a] = {
+        imageSha256: await sha256File(path.join(tmpDir, OUTPUTS[a].image)),
+        efiSha256: await sha256File(path.join(tmpDir, OUTPUTS[a].efi)),
+      };
+    }
+    const manifest: Manifest = { ...arches.aarch64, arches };
     await fs.writeFile(path.join(tmpDir, MANIFEST_NAME), `${JSON.stringify(manifest, null, 2)}\n`);
-    for (const name of [IMAGE_NAME, EFI_NAME, MANIFEST_NAME]) {
+    for (const name of [...PROBE_ARCHES.flatMap((a) => [OUTPUTS[a].image, OUTPUTS[a].efi]), MANIFEST_NAME]) {
       await fs.chmod(path.join(tmpDir, name), 0o444);
     }
     // mkdtemp creates 0700; the entry is shared with other users of the cache (e.g. workers).
@@ -142,7 +169,7 @@ export async function ensureProbeImage(opts: EnsureProbeImageOptions = {}): Prom
     await fs.rm(tmpDir, { recursive: true, force: true });
   }
 
-  const entry = await readEntry(entryDir);
+  const entry = await readEntry(entryDir, arch);
   if (!entry) throw new ProbeCacheCorruptError(entryDir);
   return entry;
 }
@@ -162,7 +189,7 @@ async function sourceKey(): Promise<string> {
 }
 
 /** Reads a complete cache entry, or returns undefined when there is none. */
-async function readEntry(entryDir: string): Promise<ProbeImage | undefined> {
+async function readEntry(entryDir: string, arch: ProbeArch): Promise<ProbeImage | undefined> {
   let text: string;
   try {
     text = await fs.readFile(path.join(entryDir, MANIFEST_NAME), 'utf8');
@@ -174,23 +201,24 @@ async function readEntry(entryDir: string): Promise<ProbeImage | undefined> {
     }
     throw err;
   }
-  const imagePath = path.join(entryDir, IMAGE_NAME);
-  const efiPath = path.join(entryDir, EFI_NAME);
+  const imagePath = path.join(entryDir, OUTPUTS[arch].image);
+  const efiPath = path.join(entryDir, OUTPUTS[arch].efi);
   let manifest: Partial<Manifest>;
   try {
     manifest = JSON.parse(text) as Partial<Manifest>;
   } catch (err) {
     throw new ProbeCacheCorruptError(entryDir, { cause: err });
   }
+  const imageSha256 = manifest.arches?.[arch]?.imageSha256;
   if (
-    typeof manifest.imageSha256 !== 'string' ||
-    !/^[0-9a-f]{64}$/.test(manifest.imageSha256) ||
+    typeof imageSha256 !== 'string' ||
+    !/^[0-9a-f]{64}$/.test(imageSha256) ||
     !(await exists(imagePath)) ||
     !(await exists(efiPath))
   ) {
     throw new ProbeCacheCorruptError(entryDir);
   }
-  return { imagePath, efiPath, sha256: manifest.imageSha256, format: 'raw' };
+  return { arch, imagePath, efiPath, sha256: imageSha256, format: 'raw' };
 }
 
 function runBuild(outDir: string): Promise<void> {
@@ -243,8 +271,10 @@ export interface ProbeFacts {
   firmwareVendor?: string;
   /** `fw.revision`: FirmwareRevision in hex. */
   firmwareRevision?: string;
-  /** `cpu.current_el`: exception level the application ran at. */
+  /** `cpu.current_el`: exception level the application ran at (AArch64 only). */
   currentEl?: number;
+  /** `cpu.cpsr_mode`: CPSR.M of a 32-bit ARM probe, e.g. 0x13 (SVC, PL1) or 0x1a (HYP, PL2). */
+  cpsrMode?: number;
   /** `timer.cntfrq_hz`: generic timer frequency. */
   timerFrequencyHz?: number;
   /** `cfgtable.count`: EFI_SYSTEM_TABLE.NumberOfTableEntries. */
@@ -334,6 +364,7 @@ export function parseProbeLines(lines: readonly string[]): ProbeFacts {
     firmwareVendor: last('fw.vendor'),
     firmwareRevision: last('fw.revision'),
     currentEl: toInt(last('cpu.current_el')),
+    cpsrMode: toHex32(last('cpu.cpsr_mode')),
     timerFrequencyHz: toInt(last('timer.cntfrq_hz')),
     configTableCount: toInt(last('cfgtable.count')),
     configTableGuids: (all.get('cfgtable.guid') ?? []).map((g) => g.toLowerCase()),
@@ -370,4 +401,11 @@ function toFlag(value: string | undefined, yes: string, no: string): boolean | u
   if (value === yes) return true;
   if (value === no) return false;
   return undefined;
+}
+
+/** `0x` followed by 1..16 hex digits whose value fits 32 bits, else undefined. */
+function toHex32(value: string | undefined): number | undefined {
+  if (value === undefined || !/^0x[0-9a-fA-F]{1,16}$/.test(value)) return undefined;
+  const n = Number.parseInt(value.slice(2), 16);
+  return n <= 0xffffffff ? n : undefined;
 }

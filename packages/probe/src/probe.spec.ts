@@ -110,6 +110,18 @@ describe('parseProbeLines', () => {
     assert.equal(facts.done, true);
   });
 
+  it('reads the 32-bit ARM boot samples (AAVMF32 and U-Boot)', () => {
+    for (const name of ['probe-arm32-aavmf32.tlog', 'probe-arm32-uboot-bootdelay0.tlog']) {
+      const facts = parseProbeLines(readSample(name));
+      assert.equal(facts.arch, 'arm', name);
+      assert.equal(facts.cpsrMode, 0x13, name);
+      assert.equal(facts.currentEl, undefined, name);
+      assert.equal(facts.fdtPresent, true, name);
+      assert.equal(facts.acpi20Present, false, name);
+      assert.equal(facts.done, true, name);
+    }
+  });
+
   it('reads two facts that lost the line break between them', () => {
     const facts = parseProbeLines(['VMSPEC-PROBE fdt=presentVMSPEC-PROBE acpi20=absent']);
     // The first value is polluted only up to the second prefix, not beyond.
@@ -289,6 +301,53 @@ describe('ensureProbeImage', () => {
       assert.equal(err.code, 'PROBE_CACHE_CORRUPT');
       return true;
     });
+  });
+
+  it('builds a PE32 32-bit ARM UEFI application with COFF Machine 0x01C2, and no MOV32T relocations', async () => {
+    const arm = await ensureProbeImage({ cacheDir: path.join(tmp, 'cache-a'), arch: 'arm' });
+    assert.equal(arm.arch, 'arm');
+    assert.equal(path.dirname(arm.imagePath), path.dirname(image.imagePath), 'one build, one cache entry');
+    const pe = await fs.readFile(arm.efiPath);
+    const peOffset = pe.readUInt32LE(0x3c);
+    assert.equal(pe.toString('latin1', peOffset, peOffset + 4), 'PE\0\0');
+    assert.equal(pe.readUInt16LE(peOffset + 4), 0x01c2, 'COFF Machine = ARM Thumb mixed (edk2 refuses 0x01C4)');
+    assert.equal(pe.readUInt16LE(peOffset + 24), 0x10b, 'OptionalHeader Magic = PE32');
+    assert.equal(pe.readUInt32LE(peOffset + 24 + 64), 0, 'PE checksum 0 (patching Machine needs no fix-up)');
+    assert.equal(pe.readUInt16LE(peOffset + 24 + 68), 10, 'Subsystem = EFI application');
+    // Base relocations: U-Boot 2023.01 rejects IMAGE_REL_BASED_ARM_MOV32T (type 7).
+    const dataDirs = peOffset + 24 + 96;
+    const relocRva = pe.readUInt32LE(dataDirs + 5 * 8);
+    const relocSize = pe.readUInt32LE(dataDirs + 5 * 8 + 4);
+    const sections = peOffset + 24 + pe.readUInt16LE(peOffset + 20);
+    let relocOff = -1;
+    for (let i = 0; i < pe.readUInt16LE(peOffset + 6); i++) {
+      const sh = sections + i * 40;
+      const va = pe.readUInt32LE(sh + 12);
+      if (relocRva >= va && relocRva < va + pe.readUInt32LE(sh + 16)) relocOff = pe.readUInt32LE(sh + 20) + relocRva - va;
+    }
+    assert.ok(relocSize > 0 && relocOff > 0, 'has base relocations');
+    const types = new Set<number>();
+    for (let b = relocOff; b < relocOff + relocSize; ) {
+      const blockSize = pe.readUInt32LE(b + 4);
+      for (let e = b + 8; e < b + blockSize; e += 2) types.add(pe.readUInt16LE(e) >> 12);
+      b += blockSize;
+    }
+    assert.ok(!types.has(7), `relocation types ${[...types].join(',')}`);
+    assert.ok(types.has(3), 'HIGHLOW relocations');
+
+    const disk = await fs.readFile(arm.imagePath);
+    assert.equal(disk.toString('latin1', 512, 520), 'EFI PART');
+    const fat = `${arm.imagePath}@@${2048 * 512}`;
+    const { stdout } = await run('mdir', ['-b', '-i', fat, '::/EFI/BOOT'], { env: { ...process.env, TZ: 'UTC' } });
+    assert.match(stdout, /BOOTARM\.EFI/i);
+    assert.doesNotMatch(stdout, /BOOTAA64/i);
+    const extracted = path.join(tmp, 'BOOTARM.EFI');
+    await run('mcopy', ['-n', '-i', fat, '::/EFI/BOOT/BOOTARM.EFI', extracted]);
+    assert.deepEqual(await fs.readFile(extracted), pe);
+    assert.equal(arm.sha256, await sha256(arm.imagePath));
+    const other = await ensureProbeImage({ cacheDir: path.join(tmp, 'cache-b'), arch: 'arm' });
+    assert.equal(other.sha256, arm.sha256, 'reproducible');
+    await assert.rejects(ensureProbeImage({ cacheDir: path.join(tmp, 'cache-a'), arch: 'x86_64' as 'arm' }), TypeError);
   });
 
   it('defaults to <repo root>/.cache/probe/<sha256 of the sources>/', async () => {

@@ -1,5 +1,5 @@
 /*
- * Minimal UEFI definitions for the VMSPEC probe (AArch64 only).
+ * Minimal UEFI definitions for the VMSPEC probe (AArch64 and 32-bit ARM).
  *
  * Written from the UEFI 2.x specification, not copied from gnu-efi or edk2:
  * only the types, tables and protocol members the probe uses. Layouts are
@@ -11,6 +11,10 @@
  * are spelled `long long`. AArch64 UEFI uses the plain AAPCS64 calling
  * convention, so protocol members are ordinary function pointers (no EFIAPI
  * attribute is needed, unlike x86-64).
+ *
+ * For 32-bit ARM the target is thumbv7-unknown-windows (ILP32, AAPCS): UINTN
+ * and pointers are 32 bits, and every argument the probe passes to firmware
+ * is an integer or a pointer, so the calling convention is plain AAPCS too.
  */
 #ifndef VMSPEC_PROBE_EFI_H
 #define VMSPEC_PROBE_EFI_H
@@ -20,7 +24,11 @@ typedef unsigned short     UINT16;
 typedef short              INT16;
 typedef unsigned int       UINT32;
 typedef unsigned long long UINT64;
+#if defined(__arm__)
+typedef UINT32             UINTN;     /* native width: 32 bits on ARM */
+#else
 typedef UINT64             UINTN;     /* native width: 64 bits on AArch64 */
+#endif
 typedef UINT8              BOOLEAN;
 typedef UINT16             CHAR16;    /* UCS-2, as UEFI strings are */
 typedef void               VOID;
@@ -29,8 +37,8 @@ typedef UINTN  EFI_STATUS;
 typedef VOID  *EFI_HANDLE;
 
 /* Status codes: errors have the top bit of UINTN set (UEFI spec, Appendix D). */
-#define EFI_ERROR_BIT           (1ULL << 63)
-#define EFI_SUCCESS             0ULL
+#define EFI_ERROR_BIT           ((UINTN)1 << (sizeof(UINTN) * 8 - 1))
+#define EFI_SUCCESS             ((UINTN)0)
 #define EFI_LOAD_ERROR          (EFI_ERROR_BIT | 1)
 #define EFI_INVALID_PARAMETER   (EFI_ERROR_BIT | 2)
 #define EFI_UNSUPPORTED         (EFI_ERROR_BIT | 3)
@@ -164,19 +172,35 @@ typedef struct {
 #define EFI_DTB_TABLE_GUID \
     { 0xb1b621d5, 0xf19c, 0x41a5, { 0x83, 0x0b, 0xd9, 0x15, 0x2c, 0x69, 0xaa, 0xe0 } }
 
-/* Pin the layouts (offsets from the UEFI spec for a 64-bit UINTN). */
+/* Pin the layouts (offsets from the UEFI spec for a 64-bit and a 32-bit UINTN). */
 #define EFI_ASSERT_OFFSET(type, member, off) \
     _Static_assert(__builtin_offsetof(type, member) == (off), #type "." #member)
 
-_Static_assert(sizeof(UINTN) == 8, "UINTN must be 64-bit on AArch64");
 _Static_assert(sizeof(CHAR16) == 2, "CHAR16 must be 16-bit");
 _Static_assert(sizeof(EFI_GUID) == 16, "EFI_GUID");
 _Static_assert(sizeof(EFI_TABLE_HEADER) == 24, "EFI_TABLE_HEADER");
 _Static_assert(sizeof(EFI_TIME) == 16, "EFI_TIME");
 _Static_assert(sizeof(EFI_RESET_TYPE) == 4, "EFI_RESET_TYPE");
-_Static_assert(sizeof(EFI_CONFIGURATION_TABLE) == 24, "EFI_CONFIGURATION_TABLE");
 EFI_ASSERT_OFFSET(EFI_TIME, Nanosecond, 8);
 EFI_ASSERT_OFFSET(EFI_TIME, TimeZone, 12);
+#if defined(__arm__)
+_Static_assert(sizeof(UINTN) == 4 && sizeof(VOID *) == 4, "UINTN must be 32-bit on ARM");
+_Static_assert(sizeof(EFI_CONFIGURATION_TABLE) == 20, "EFI_CONFIGURATION_TABLE");
+EFI_ASSERT_OFFSET(EFI_SIMPLE_TEXT_OUTPUT_PROTOCOL, OutputString, 4);
+EFI_ASSERT_OFFSET(EFI_SIMPLE_TEXT_OUTPUT_PROTOCOL, Mode, 36);
+EFI_ASSERT_OFFSET(EFI_RUNTIME_SERVICES, GetTime, 24);
+EFI_ASSERT_OFFSET(EFI_RUNTIME_SERVICES, ResetSystem, 64);
+EFI_ASSERT_OFFSET(EFI_RUNTIME_SERVICES, QueryVariableInfo, 76);
+EFI_ASSERT_OFFSET(EFI_SYSTEM_TABLE, FirmwareVendor, 24);
+EFI_ASSERT_OFFSET(EFI_SYSTEM_TABLE, FirmwareRevision, 28);
+EFI_ASSERT_OFFSET(EFI_SYSTEM_TABLE, ConOut, 44);
+EFI_ASSERT_OFFSET(EFI_SYSTEM_TABLE, RuntimeServices, 56);
+EFI_ASSERT_OFFSET(EFI_SYSTEM_TABLE, NumberOfTableEntries, 64);
+EFI_ASSERT_OFFSET(EFI_SYSTEM_TABLE, ConfigurationTable, 68);
+_Static_assert(sizeof(EFI_SYSTEM_TABLE) == 72, "EFI_SYSTEM_TABLE");
+#else
+_Static_assert(sizeof(UINTN) == 8, "UINTN must be 64-bit on AArch64");
+_Static_assert(sizeof(EFI_CONFIGURATION_TABLE) == 24, "EFI_CONFIGURATION_TABLE");
 EFI_ASSERT_OFFSET(EFI_SIMPLE_TEXT_OUTPUT_PROTOCOL, OutputString, 8);
 EFI_ASSERT_OFFSET(EFI_SIMPLE_TEXT_OUTPUT_PROTOCOL, Mode, 72);
 EFI_ASSERT_OFFSET(EFI_RUNTIME_SERVICES, GetTime, 24);
@@ -189,5 +213,6 @@ EFI_ASSERT_OFFSET(EFI_SYSTEM_TABLE, RuntimeServices, 88);
 EFI_ASSERT_OFFSET(EFI_SYSTEM_TABLE, NumberOfTableEntries, 104);
 EFI_ASSERT_OFFSET(EFI_SYSTEM_TABLE, ConfigurationTable, 112);
 _Static_assert(sizeof(EFI_SYSTEM_TABLE) == 120, "EFI_SYSTEM_TABLE");
+#endif
 
 #endif /* VMSPEC_PROBE_EFI_H */

@@ -1,5 +1,6 @@
 /*
- * VMSPEC probe: a freestanding UEFI application for AArch64.
+ * VMSPEC probe: a freestanding UEFI application for AArch64 and 32-bit ARM
+ * (the same source, built twice: BOOTAA64.EFI and BOOTARM.EFI).
  *
  * It reports what the firmware hands to an OS loader (UEFI revision, vendor,
  * configuration tables, FDT/ACPI, GetTime) as one `VMSPEC-PROBE key=value`
@@ -11,11 +12,23 @@
  *
  * No C library: everything is written into a fixed ASCII line buffer and
  * widened to CHAR16 just before OutputString. Nothing here allocates memory.
+ *
+ * No helper library either: on 32-bit ARM a 64-bit (or, before ARMv7VE, any)
+ * division is a call into a runtime library we do not link, so decimal
+ * output subtracts powers of ten instead of dividing.
  */
 #include "efi.h"
 #include "fdt.h"
 
 #define PREFIX "VMSPEC-PROBE "
+
+#if defined(__aarch64__)
+#define PROBE_ARCH "aarch64"
+#elif defined(__arm__)
+#define PROBE_ARCH "arm"
+#else
+#error "the probe is built for aarch64 or arm"
+#endif
 
 /* A console line, prefix included. Longer lines are cut, never overrun. */
 #define LINE_MAX 256
@@ -51,17 +64,29 @@ static void put_printable(UINT32 c)
 
 static void put_dec_width(UINT64 v, unsigned width)
 {
-    char digits[20]; /* 2^64 - 1 has 20 decimal digits */
-    unsigned n = 0;
+    static const UINT64 pow10[20] = {
+        1ULL, 10ULL, 100ULL, 1000ULL, 10000ULL, 100000ULL, 1000000ULL,
+        10000000ULL, 100000000ULL, 1000000000ULL, 10000000000ULL,
+        100000000000ULL, 1000000000000ULL, 10000000000000ULL,
+        100000000000000ULL, 1000000000000000ULL, 10000000000000000ULL,
+        100000000000000000ULL, 1000000000000000000ULL,
+        10000000000000000000ULL,
+    };
+    unsigned n = 20; /* 2^64 - 1 has 20 decimal digits */
+    BOOLEAN started = 0;
 
-    do {
-        digits[n++] = (char)('0' + v % 10);
-        v /= 10;
-    } while (v != 0);
-    while (n < width && n < sizeof(digits))
-        digits[n++] = '0';
-    while (n != 0)
-        put_char(digits[--n]);
+    while (n-- != 0) {
+        char digit = '0';
+
+        while (v >= pow10[n]) {  /* at most 9 rounds (19 for the top digit) */
+            v -= pow10[n];
+            digit++;
+        }
+        if (digit != '0' || started || n == 0 || n < width) {
+            started = 1;
+            put_char(digit);
+        }
+    }
 }
 
 static void put_dec(UINT64 v)
@@ -77,11 +102,12 @@ static void put_hex_digits(UINT64 v, unsigned digits)
         put_char(hex[(v >> (digits * 4)) & 0xf]);
 }
 
-/* Fixed-width "0x%016llx", as the earlier probe printed UINTN values. */
+/* Fixed-width "0x%016llx" (AArch64) or "0x%08x" (ARM): UINTN-wide, as the
+ * earlier probe printed UINTN values. */
 static void put_hex64(UINT64 v)
 {
     put_str("0x");
-    put_hex_digits(v, 16);
+    put_hex_digits(v, sizeof(UINTN) * 2);
 }
 
 static void begin(const char *key)
@@ -215,8 +241,9 @@ static void kv_status(const char *key, EFI_STATUS status)
     end();
 }
 
-/* ---- AArch64 system registers ------------------------------------------- */
+/* ---- CPU registers ---------------------------------------------------------- */
 
+#if defined(__aarch64__)
 static UINT64 read_current_el(void)
 {
     UINT64 v;
@@ -232,6 +259,37 @@ static UINT64 read_cntfrq(void)
     __asm__ volatile("mrs %0, cntfrq_el0" : "=r"(v));
     return v & 0xffffffffULL; /* bits [63:32] are RES0 */
 }
+
+static void probe_cpu(void)
+{
+    kv_dec("cpu.current_el", read_current_el());
+    kv_dec("timer.cntfrq_hz", read_cntfrq());
+}
+#else
+/* AArch32 has no CurrentEL: the mode field of CPSR says where we run
+ * (0x13 SVC = PL1, 0x1a HYP = PL2). */
+static UINT32 read_cpsr(void)
+{
+    UINT32 v;
+
+    __asm__ volatile("mrs %0, cpsr" : "=r"(v));
+    return v;
+}
+
+static UINT32 read_cntfrq(void)
+{
+    UINT32 v;
+
+    __asm__ volatile("mrc p15, 0, %0, c14, c0, 0" : "=r"(v)); /* CNTFRQ */
+    return v;
+}
+
+static void probe_cpu(void)
+{
+    kv_hex64("cpu.cpsr_mode", read_cpsr() & 0x1f);
+    kv_dec("timer.cntfrq_hz", read_cntfrq());
+}
+#endif
 
 /* ---- Flattened device tree ---------------------------------------------- */
 
@@ -328,7 +386,7 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *st)
     if (con_out != 0)
         con_out->OutputString(con_out, (CHAR16[]){ '\r', '\n', 0 });
 
-    kv_str("banner", "vmspec-probe/1 arch=aarch64");
+    kv_str("banner", "vmspec-probe/1 arch=" PROBE_ARCH);
 
     begin("uefi.revision");
     put_uefi_revision(st->Hdr.Revision);
@@ -342,8 +400,7 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *st)
     end();
     kv_hex64("fw.revision", st->FirmwareRevision);
 
-    kv_dec("cpu.current_el", read_current_el());
-    kv_dec("timer.cntfrq_hz", read_cntfrq());
+    probe_cpu();
 
     count = st->ConfigurationTable != 0 ? st->NumberOfTableEntries : 0;
     kv_dec("cfgtable.count", count);
