@@ -128,7 +128,7 @@ describe('BootConsoleAnalyzer', () => {
       const a = new BootConsoleAnalyzer({ markers: defaultSuccessMarkers });
       assert.equal(a.feed(line(0, 'VMSPEC-PROBE result=do', end)), null);
       assert.equal(a.feed(line(1, 'ne')), 'marker');
-      assert.deepEqual(a.marker, { seq: 1, offsetMs: 10, text: 'VMSPEC-PROBE result=done', pattern: 'VMSPEC-PROBE result=done' });
+      assert.deepEqual(a.marker, { seq: 1, offsetMs: 10, text: 'VMSPEC-PROBE result=done', pattern: defaultSuccessMarkers[0]!.source });
     }
   });
 

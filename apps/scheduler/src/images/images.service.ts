@@ -25,8 +25,10 @@ export class ImagesService {
     const vendorId = this.vendor.vendorId;
     const upload = await this.store.receive(body);
     try {
+      // Known bytes declared with the same format need no second inspection; declared with
+      // another format they go through inspection, which refuses the mismatch.
       const known = await this.images.findByDigest(vendorId, upload.sha256);
-      if (known) {
+      if (known && known.format === query.format) {
         await this.store.discard(upload);
         return { image: known, created: false };
       }
