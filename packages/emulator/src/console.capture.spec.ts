@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { ConsoleCapture } from './console.capture.js';
+import { ConsoleCapture, truncationMarkerPrefix } from './console.capture.js';
 import { readSampleRaw, readSampleTimed } from './testing.helpers.js';
 
 describe('ConsoleCapture', () => {
@@ -60,5 +60,27 @@ describe('ConsoleCapture', () => {
     assert.equal(c.raw().length, c.totalBytes);
     assert.ok(Buffer.compare(c.raw(), Buffer.from(timed.map((l) => `${l.text}\r\n`).join(''))) === 0);
     assert.ok((await readSampleRaw('probe-aa64-aavmf-acpi')).length > 0);
+  });
+});
+
+describe('ConsoleCapture.forStorage', () => {
+  it('stores lines up to the byte cap, then one explicit truncation marker, then nothing', () => {
+    const c = new ConsoleCapture({ now: () => 0, maxRawBytes: 100 });
+    const stored = [];
+    let analysed = 0;
+    for (let i = 0; i < 50; i++) {
+      for (const line of c.write(Buffer.from(`line ${i} padding\n`))) {
+        analysed++;
+        const s = c.forStorage(line);
+        if (s) stored.push(s);
+      }
+    }
+    assert.equal(analysed, 50, 'every line is still produced for the analyzer');
+    assert.ok(c.truncated);
+    const last = stored.at(-1)!;
+    assert.ok(last.text.startsWith(truncationMarkerPrefix), last.text);
+    assert.equal(stored.filter((l) => l.text.startsWith(truncationMarkerPrefix)).length, 1);
+    assert.ok(stored.length < 10, `stored ${stored.length} lines for 100 bytes`);
+    assert.deepEqual(stored.map((l) => l.seq), stored.map((_, i) => i), 'stored seqs stay consecutive');
   });
 });

@@ -9,6 +9,9 @@ import { ConsoleLineSplitter, type SplitLine } from './console-line.splitter.js'
 /** Default cap on stored raw console bytes per boot. */
 export const defaultMaxRawConsoleBytes = 8 * 1024 * 1024;
 
+/** Start of the line that stands for everything past the byte cap (it is the last stored line). */
+export const truncationMarkerPrefix = '[bootfarm] console truncated:';
+
 /** Options of {@link ConsoleCapture}. */
 export interface ConsoleCaptureOptions {
   /** Milliseconds since QEMU started, from a monotonic clock. */
@@ -28,6 +31,7 @@ export class ConsoleCapture {
   private total = 0;
   private lines = 0;
   private lastOffset = 0;
+  private truncationAnnounced = false;
 
   constructor(private readonly options: ConsoleCaptureOptions) {
     this.maxRawBytes = options.maxRawBytes ?? defaultMaxRawConsoleBytes;
@@ -54,6 +58,18 @@ export class ConsoleCapture {
   /** True while an unfinished line is pending. */
   get hasPartialLine(): boolean {
     return this.splitter.pendingBytes > 0;
+  }
+
+  /**
+   * What a consumer should store for `line`: the line itself while the console is under the byte
+   * cap; at the cap, one explicit truncation marker in the line's place; then nothing. The analyzer
+   * is fed every line regardless, so a marker or a panic past the cap still decides the boot.
+   */
+  forStorage(line: ConsoleLine): ConsoleLine | null {
+    if (!this.truncated) return line;
+    if (this.truncationAnnounced) return null;
+    this.truncationAnnounced = true;
+    return { ...line, text: `${truncationMarkerPrefix} output past ${this.maxRawBytes} bytes is analysed but not stored`, end: 'length_cap' };
   }
 
   /** The stored raw bytes (at most the cap). */

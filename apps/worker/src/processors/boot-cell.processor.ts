@@ -110,10 +110,16 @@ function toCellOutcome(report: BootReport, probeLines: string[]): CellOutcome {
     command: { ...report.command },
     commandLine: report.command.shell,
     firmware: { ...report.firmware },
-    facts: probeLines.length > 0 ? { probe, probeLines: raw } : {},
+    facts: {
+      ...(probeLines.length > 0 && { probe, probeLines: raw }),
+      ...(report.guestFacts && { guest: report.guestFacts }),
+    },
     evidence: {
       backend: report.backend,
       stages: report.stages,
+      phases: report.phases,
+      normalisedSignature: report.normalisedSignature,
+      decidingLine: report.decidingLine,
       marker: report.marker,
       failureSignature: report.failureSignature,
       exit: report.exit,

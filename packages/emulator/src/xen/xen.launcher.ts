@@ -671,9 +671,10 @@ class XenBootSession {
   private onLine(line: ConsoleLine): void {
     const decision = this.analyzer.feed(line);
     if (decision && this.cause === null) this.end(decision);
-    if (this.request.onLine) {
+    const stored = this.capture.forStorage(line);
+    if (this.request.onLine && stored) {
       try {
-        this.request.onLine(line);
+        this.request.onLine(stored);
       } catch (e) {
         if (this.onLineFailures++ === 0) this.warnings.push(`onLine threw (first of possibly several): ${errorMessage(e)}`);
       }
