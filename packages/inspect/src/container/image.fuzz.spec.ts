@@ -35,11 +35,15 @@ after(() => tmp.remove());
 
 const INTERESTING = [0, 1, 0x7f, 0x80, 0xff];
 
-test('mutated images: success or ImageRejectedError, bounded time', { timeout: 120_000 }, async (t) => {
-  const rand = prng(0xb007fa);
+// FUZZ_ITERATIONS and FUZZ_SEED turn this bounded run into a long one (see bench/README.md).
+const iterations = Number(process.env.FUZZ_ITERATIONS ?? 300);
+const seed = Number(process.env.FUZZ_SEED ?? 0xb007fa);
+
+test('mutated images: success or ImageRejectedError, bounded time', { timeout: 120_000 + iterations * 50 }, async (t) => {
+  const rand = prng(seed);
   const tally: Record<string, number> = {};
   let slowest = 0;
-  for (let i = 0; i < 300; i++) {
+  for (let i = 0; i < iterations; i++) {
     const base = bases[i % bases.length]!;
     const bytes = Buffer.from(base.bytes);
     const window = Math.min(bytes.length, 64 * 1024);
