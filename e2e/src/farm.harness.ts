@@ -1,6 +1,6 @@
 import { useLocalServices, freePort, type LocalServices } from '@bootfarm/local-services';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, createWriteStream, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -24,6 +24,7 @@ export interface Farm {
 export async function startFarm(overrides: Record<string, string> = {}): Promise<Farm> {
   const services = await useLocalServices();
   const dir = mkdtempSync(join(tmpdir(), 'bootfarm-e2e-'));
+  chmodSync(dir, 0o711); // the scheduler's unprivileged inspector must reach the image store below
   const [schedulerPort, dashboardPort] = [await freePort(), await freePort()];
   const schedulerUrl = `http://127.0.0.1:${schedulerPort}`;
   const env: Record<string, string> = {

@@ -2,6 +2,8 @@ import { ImageRejectedError } from '@bootfarm/inspect';
 import type { ImageFormat, InspectionDto } from '@bootfarm/contracts';
 import { Inject, Injectable } from '@nestjs/common';
 import { execFile } from 'node:child_process';
+import { statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SCHEDULER_CONFIG, type SchedulerConfig } from '../config.js';
 
@@ -9,6 +11,9 @@ import { SCHEDULER_CONFIG, type SchedulerConfig } from '../config.js';
 type InspectorOutput =
   | { ok: true; report: { format: string; virtualSize: number; architectures: string[]; findings: InspectionDto['findings'] } }
   | { ok: false; rejected: { code: string; message: string } };
+
+/** uid/gid of `nobody`, which runs the parsers when the scheduler is root. */
+const UNPRIVILEGED_ID = 65534;
 
 /** The CLI is resolved from the package, not from a path guess. */
 const inspectorCli = fileURLToPath(import.meta.resolve('@bootfarm/inspect/cli'));
@@ -21,7 +26,9 @@ const inspectorCli = fileURLToPath(import.meta.resolve('@bootfarm/inspect/cli'))
  */
 @Injectable()
 export class ImageInspector {
-  constructor(@Inject(SCHEDULER_CONFIG) private readonly config: SchedulerConfig) {}
+  constructor(@Inject(SCHEDULER_CONFIG) private readonly config: SchedulerConfig) {
+    if (process.getuid?.() === 0) assertReachableByOthers(join(config.IMAGE_STORE_DIR, 'quarantine'));
+  }
 
   async inspect(path: string, declared: ImageFormat): Promise<InspectionDto> {
     const out = await this.run(process.execPath, ['--max-old-space-size=256', inspectorCli, '--format', declared, '--max-virtual-bytes', String(this.config.INSPECT_MAX_VIRTUAL_BYTES), path], 'the image inspector');
@@ -49,13 +56,19 @@ export class ImageInspector {
     return { format: info.format, virtualSize: info['virtual-size'] ?? -1 };
   }
 
-  /** Runs a command under prlimit with a wall-clock timeout; a limit hit is a typed rejection. */
+  /**
+   * Runs a command under prlimit with a wall-clock timeout; a limit hit is a typed rejection.
+   * A scheduler running as root hands the parser to an unprivileged user (nobody), with no new
+   * privileges: hostile bytes are never parsed as root.
+   */
   private run(cmd: string, args: string[], what: string): Promise<string> {
     const limits = [`--as=${this.config.INSPECT_ADDRESS_SPACE_BYTES}`, `--cpu=${Math.ceil(this.config.INSPECT_TIMEOUT_MS / 1000)}`, '--core=0', '--nofile=64'];
+    const unprivileged = process.getuid?.() === 0 ? ['setpriv', `--reuid=${UNPRIVILEGED_ID}`, `--regid=${UNPRIVILEGED_ID}`, '--clear-groups', '--no-new-privs', '--'] : [];
+    const [exe, ...prefix] = [...unprivileged, 'prlimit', ...limits, '--'];
     return new Promise((resolve, reject) => {
       execFile(
-        'prlimit',
-        [...limits, '--', cmd, ...args],
+        exe!,
+        [...prefix, cmd, ...args],
         { timeout: this.config.INSPECT_TIMEOUT_MS, killSignal: 'SIGKILL', maxBuffer: 16 * 1024 * 1024, env: { PATH: process.env.PATH ?? '/usr/bin:/bin', LC_ALL: 'C', LANG: 'C' } },
         (err, stdout) => {
           if (!err) return resolve(stdout);
@@ -66,5 +79,15 @@ export class ImageInspector {
         },
       );
     });
+  }
+}
+
+/** Fails at start-up, not at the first upload, when the unprivileged inspector could not reach the quarantine. */
+function assertReachableByOthers(dir: string): void {
+  for (let d = dirname(dir); ; d = dirname(d)) {
+    if ((statSync(d).mode & 0o001) === 0) {
+      throw new Error(`IMAGE_STORE_DIR: ${d} is not searchable by other users (chmod o+x), so the unprivileged image inspector cannot read uploads`);
+    }
+    if (d === dirname(d)) return;
   }
 }

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { createHash, randomUUID } from 'node:crypto';
-import { createReadStream, createWriteStream, existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { chmodSync, createReadStream, createWriteStream, existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { chmod, rename, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Transform, type Readable } from 'node:stream';
@@ -28,7 +28,9 @@ export class ImageStore {
   constructor(@Inject(SCHEDULER_CONFIG) private readonly config: SchedulerConfig) {
     this.quarantineDir = join(config.IMAGE_STORE_DIR, 'quarantine');
     this.blobDir = join(config.IMAGE_STORE_DIR, 'sha256');
-    mkdirSync(this.quarantineDir, { recursive: true, mode: 0o700 });
+    // 0711: the unprivileged inspector may open a quarantined file by its (random) name, not list them.
+    mkdirSync(this.quarantineDir, { recursive: true, mode: 0o711 });
+    chmodSync(this.quarantineDir, 0o711);
     mkdirSync(this.blobDir, { recursive: true, mode: 0o755 });
   }
 
@@ -57,7 +59,8 @@ export class ImageStore {
       });
       body.pipe(meter);
       try {
-        await pipeline(meter, createWriteStream(path, { flags: 'wx', mode: 0o600 }));
+        // Readable by the unprivileged inspector, writable by nobody but the scheduler.
+        await pipeline(meter, createWriteStream(path, { flags: 'wx', mode: 0o644 }));
       } finally {
         body.unpipe(meter);
       }
