@@ -11,7 +11,7 @@
  */
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
+import { BuildFailedError, CacheEntryCorruptError, ensureCacheEntry, fileExists, hashFiles, sha256File } from '@bootfarm/build-cache';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -55,40 +55,21 @@ export interface EnsureProbeImageOptions {
 }
 
 /** Thrown when the build script fails; `stderr` holds its diagnostics. */
-export class ProbeBuildError extends Error {
+export class ProbeBuildError extends BuildFailedError {
   /** Stable error code. */
   readonly code = 'PROBE_BUILD_FAILED';
   override readonly name = 'ProbeBuildError';
-
-  /**
-   * @param message - what failed
-   * @param stderr - the build script's standard error
-   * @param options - standard error options (`cause`)
-   */
-  constructor(
-    message: string,
-    readonly stderr: string,
-    options?: ErrorOptions,
-  ) {
-    super(message, options);
-  }
 }
 
 /** Thrown when a cache entry exists but is incomplete or unreadable. */
-export class ProbeCacheCorruptError extends Error {
+export class ProbeCacheCorruptError extends CacheEntryCorruptError {
   /** Stable error code. */
   readonly code = 'PROBE_CACHE_CORRUPT';
   override readonly name = 'ProbeCacheCorruptError';
 
-  /**
-   * @param dir - the broken cache entry; deleting it makes the next call rebuild
-   * @param options - standard error options (`cause`)
-   */
-  constructor(
-    readonly dir: string,
-    options?: ErrorOptions,
-  ) {
-    super(`probe cache entry ${dir} is incomplete or corrupt; delete it to rebuild`, options);
+  /** @param dir - the broken cache entry; deleting it makes the next call rebuild */
+  constructor(dir: string, options?: ErrorOptions) {
+    super(dir, 'probe', options);
   }
 }
 
@@ -103,7 +84,6 @@ const OUTPUTS: Readonly<Record<ProbeArch, { image: string; efi: string }>> = Obj
   aarch64: { image: 'probe-aa64.img', efi: 'probe-aa64.efi' },
   arm: { image: 'probe-arm.img', efi: 'probe-arm.efi' },
 });
-const MANIFEST_NAME = 'manifest.json';
 const BUILD_TIMEOUT_MS = 120_000;
 
 interface ManifestEntry {
@@ -136,89 +116,47 @@ export async function ensureProbeImage(opts: EnsureProbeImageOptions = {}): Prom
   if (!PROBE_ARCHES.includes(arch)) throw new TypeError(`unknown probe arch ${String(arch)} (expected ${PROBE_ARCHES.join(' or ')})`);
   const cacheDir = path.resolve(opts.cacheDir ?? path.join(REPO_ROOT, '.cache', 'probe'));
   const key = await sourceKey();
+  const manifest = await ensureCacheEntry<Manifest>(cacheDir, key, {
+    async build(tmpDir) {
+      await runBuild(tmpDir);
+      const arches = {} as Record<ProbeArch, ManifestEntry>;
+      for (const a of PROBE_ARCHES) {
+        arches[a] = {
+          imageSha256: await sha256File(path.join(tmpDir, OUTPUTS[a].image)),
+          efiSha256: await sha256File(path.join(tmpDir, OUTPUTS[a].efi)),
+        };
+      }
+      const files = PROBE_ARCHES.flatMap((a) => [OUTPUTS[a].image, OUTPUTS[a].efi]);
+      return { manifest: { ...arches.aarch64, arches } satisfies Manifest, files };
+    },
+    async read(entryDir, stored) {
+      const m = stored as Partial<Manifest>;
+      for (const a of PROBE_ARCHES) {
+        const sha = m.arches?.[a]?.imageSha256;
+        if (typeof sha !== 'string' || !/^[0-9a-f]{64}$/.test(sha)) throw new ProbeCacheCorruptError(entryDir);
+        for (const file of [OUTPUTS[a].image, OUTPUTS[a].efi]) {
+          if (!(await fileExists(path.join(entryDir, file)))) throw new ProbeCacheCorruptError(entryDir);
+        }
+      }
+      return m as Manifest;
+    },
+    corrupt: (entryDir, cause) => new ProbeCacheCorruptError(entryDir, cause === undefined ? undefined : { cause }),
+  });
   const entryDir = path.join(cacheDir, key);
-
-  const cached = await readEntry(entryDir, arch);
-  if (cached) return cached;
-
-  await fs.mkdir(cacheDir, { recursive: true });
-  const tmpDir = await fs.mkdtemp(path.join(cacheDir, `.tmp-${key.slice(0, 12)}-`));
-  try {
-    await runBuild(tmpDir);
-    const arches = {} as Record<ProbeArch, ManifestEntry>;
-    for (const a of PROBE_ARCHES) {
-      arches[a] = {
-        imageSha256: await sha256File(path.join(tmpDir, OUTPUTS[a].image)),
-        efiSha256: await sha256File(path.join(tmpDir, OUTPUTS[a].efi)),
-      };
-    }
-    const manifest: Manifest = { ...arches.aarch64, arches };
-    await fs.writeFile(path.join(tmpDir, MANIFEST_NAME), `${JSON.stringify(manifest, null, 2)}\n`);
-    for (const name of [...PROBE_ARCHES.flatMap((a) => [OUTPUTS[a].image, OUTPUTS[a].efi]), MANIFEST_NAME]) {
-      await fs.chmod(path.join(tmpDir, name), 0o444);
-    }
-    // mkdtemp creates 0700; the entry is shared with other users of the cache (e.g. workers).
-    await fs.chmod(tmpDir, 0o755);
-    try {
-      await fs.rename(tmpDir, entryDir);
-    } catch (err) {
-      // Another process renamed its build into place first: use that one.
-      if (!isErrnoException(err) || (err.code !== 'ENOTEMPTY' && err.code !== 'EEXIST')) throw err;
-    }
-  } finally {
-    await fs.rm(tmpDir, { recursive: true, force: true });
-  }
-
-  const entry = await readEntry(entryDir, arch);
-  if (!entry) throw new ProbeCacheCorruptError(entryDir);
-  return entry;
+  return {
+    arch,
+    imagePath: path.join(entryDir, OUTPUTS[arch].image),
+    efiPath: path.join(entryDir, OUTPUTS[arch].efi),
+    sha256: manifest.arches[arch].imageSha256,
+    format: 'raw',
+  };
 }
 
 /** SHA-256 over the C sources and the build script, file names included. */
 async function sourceKey(): Promise<string> {
   const names = (await fs.readdir(C_SOURCE_DIR)).filter((n) => /\.[ch]$/.test(n)).sort();
   const files = [...names.map((n) => path.join(C_SOURCE_DIR, n)), BUILD_SCRIPT];
-  const hash = createHash('sha256');
-  for (const file of files) {
-    const content = await fs.readFile(file);
-    // Length-prefixed so that moving bytes between files changes the key.
-    hash.update(`${path.relative(PACKAGE_DIR, file)}\0${content.length}\0`);
-    hash.update(content);
-  }
-  return hash.digest('hex');
-}
-
-/** Reads a complete cache entry, or returns undefined when there is none. */
-async function readEntry(entryDir: string, arch: ProbeArch): Promise<ProbeImage | undefined> {
-  let text: string;
-  try {
-    text = await fs.readFile(path.join(entryDir, MANIFEST_NAME), 'utf8');
-  } catch (err) {
-    if (isErrnoException(err) && err.code === 'ENOENT') {
-      // Entries appear by rename, so a directory without a manifest is damage, not a build in progress.
-      if (await exists(entryDir)) throw new ProbeCacheCorruptError(entryDir, { cause: err });
-      return undefined;
-    }
-    throw err;
-  }
-  const imagePath = path.join(entryDir, OUTPUTS[arch].image);
-  const efiPath = path.join(entryDir, OUTPUTS[arch].efi);
-  let manifest: Partial<Manifest>;
-  try {
-    manifest = JSON.parse(text) as Partial<Manifest>;
-  } catch (err) {
-    throw new ProbeCacheCorruptError(entryDir, { cause: err });
-  }
-  const imageSha256 = manifest.arches?.[arch]?.imageSha256;
-  if (
-    typeof imageSha256 !== 'string' ||
-    !/^[0-9a-f]{64}$/.test(imageSha256) ||
-    !(await exists(imagePath)) ||
-    !(await exists(efiPath))
-  ) {
-    throw new ProbeCacheCorruptError(entryDir);
-  }
-  return { arch, imagePath, efiPath, sha256: imageSha256, format: 'raw' };
+  return (await hashFiles(createHash('sha256'), files, PACKAGE_DIR)).digest('hex');
 }
 
 function runBuild(outDir: string): Promise<void> {
@@ -238,24 +176,8 @@ function runBuild(outDir: string): Promise<void> {
   });
 }
 
-async function sha256File(file: string): Promise<string> {
-  const hash = createHash('sha256');
-  for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
-  return hash.digest('hex');
-}
 
-async function exists(p: string): Promise<boolean> {
-  try {
-    await fs.access(p);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
-function isErrnoException(err: unknown): err is NodeJS.ErrnoException {
-  return err instanceof Error && 'code' in err;
-}
 
 /** Facts extracted from the probe's console output by {@link parseProbeLines}. */
 export interface ProbeFacts {
