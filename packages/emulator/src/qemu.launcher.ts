@@ -5,8 +5,7 @@
  * throwaway overlay and a fresh UEFI varstore, and reports what happened.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { chmod, chown, copyFile, mkdir, readdir, rm, stat, access, writeFile } from 'node:fs/promises';
-import { constants as fsConstants } from 'node:fs';
+import { chmod, chown, copyFile } from 'node:fs/promises';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import {
@@ -15,20 +14,35 @@ import {
   type BootCommand,
   type BootReport,
   type BootRequest,
-  type BootStage,
-  type ConsoleLine,
   type ContainmentRecord,
   type ExitRecord,
   type FailureClass,
   type FirmwareRecord,
   type RlimitRecord,
 } from './boot.types.js';
-import { BootConsoleAnalyzer, consoleSuccessMarkers } from './boot-console.analyzer.js';
-import { classifyBootEnd, type BootEndCause } from './boot-outcome.classifier.js';
-import { ConsoleCapture } from './console.capture.js';
+import { consoleSuccessMarkers } from './boot-console.analyzer.js';
+import type { BootEndCause } from './boot-outcome.classifier.js';
+import {
+  assembleBootReport,
+  BootConsole,
+  BootWorkDir,
+  bootRequestProblems,
+  checkBootImage,
+  CLOSE_WAIT_MS,
+  classifySession,
+  DEFAULT_MARKER_GRACE_MS,
+  defaultChildEnv,
+  errorMessage,
+  overlayFailure,
+  QEMU_IMG_TIMEOUT_MS,
+  runBootFrame,
+  SessionTimers,
+  silenceLimitMs,
+  STDERR_CAP,
+  type SetupFailure,
+} from './boot-session.js';
 import { BootRequestInvalidError, ProfileNotSupportedError } from './emulator.errors.js';
 import { FileHasher } from './file.hasher.js';
-import { imageHeaderProblems } from './image-header.guard.js';
 import {
   buildContainmentPrefix,
   buildOverlayCommand,
@@ -52,6 +66,7 @@ import {
 } from './firmware.catalog.js';
 import type { HostCapabilities } from './capability.probe.js';
 import { explainProfile } from './profile.validator.js';
+import { killProcessGroup } from './process-group.js';
 
 /**
  * Markers that pass a boot when the request names none: the probe's verdict, Bootfarm's
@@ -74,11 +89,8 @@ export const defaultQemuPaths = Object.freeze({
   firmwareVarsTemplate: '/usr/share/AAVMF/AAVMF_VARS.fd',
 });
 
-/** The only environment QEMU and qemu-img get: never the worker's (it holds secrets). */
-export const defaultChildEnv: Readonly<Record<string, string>> = Object.freeze({
-  PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
-  LC_ALL: 'C',
-});
+// Public API since before the shared session module: the only environment QEMU and qemu-img get.
+export { defaultChildEnv };
 
 /** Options of {@link QemuLauncher}; every path is injectable, nothing is read from the environment. */
 export interface QemuLauncherOptions {
@@ -142,15 +154,8 @@ interface LauncherConfig {
   readonly env: Readonly<Record<string, string>>;
 }
 
-const DEFAULT_SILENCE_MS = 30_000;
-const DEFAULT_MARKER_GRACE_MS = 3000;
-const CLOSE_WAIT_MS = 2000;
-const STDERR_CAP = 16 * 1024;
-const QEMU_IMG_TIMEOUT_MS = 30_000;
 /** If QEMU has not exited this long after SIGKILL (stuck in the kernel), stop waiting for it. */
 const KILL_WAIT_MS = 10_000;
-/** setTimeout's largest delay. */
-const MAX_TIMER_MS = 2 ** 31 - 1;
 /** sun_path is 108 bytes including the terminating NUL. */
 const MAX_SOCKET_PATH_BYTES = 107;
 
@@ -238,41 +243,16 @@ export class QemuLauncher implements BootBackend {
 }
 
 function validateRequest(r: BootRequest): void {
-  const problems: string[] = [];
-  if (!r.image || typeof r.image.path !== 'string' || !path.isAbsolute(r.image.path)) problems.push('image.path must be an absolute path');
-  if (r.image && r.image.format !== 'raw' && r.image.format !== 'qcow2') problems.push(`image.format must be raw or qcow2, not ${String(r.image.format)}`);
-  if (typeof r.workDir !== 'string' || !path.isAbsolute(r.workDir)) {
-    problems.push('workDir must be an absolute path');
-  } else {
-    if (path.resolve(r.workDir) === path.parse(r.workDir).root) problems.push('workDir must not be the root directory');
-    const sock = workDirLayout(path.resolve(r.workDir)).qmpSocket;
-    if (Buffer.byteLength(sock) > MAX_SOCKET_PATH_BYTES) problems.push(`workDir is too long for a UNIX socket path (${sock})`);
-    if (r.image && typeof r.image.path === 'string' && isInside(r.image.path, r.workDir)) problems.push('the image must not lie inside workDir');
-  }
-  const ms = (v: number, min: number): boolean => Number.isFinite(v) && v >= min && v <= MAX_TIMER_MS;
-  if (!ms(r.timeoutMs, 1)) problems.push(`timeoutMs must be between 1 and ${MAX_TIMER_MS}`);
-  if (r.silenceTimeoutMs !== undefined && !ms(r.silenceTimeoutMs, 1)) problems.push(`silenceTimeoutMs must be between 1 and ${MAX_TIMER_MS}`);
-  if (r.markerGraceMs !== undefined && !ms(r.markerGraceMs, 0)) problems.push(`markerGraceMs must be between 0 and ${MAX_TIMER_MS}`);
-  if (r.successMarkers !== undefined && !(Array.isArray(r.successMarkers) && r.successMarkers.every((m) => m instanceof RegExp))) problems.push('successMarkers must be an array of RegExp');
-  if (r.rawConsolePath !== undefined) {
-    if (!path.isAbsolute(r.rawConsolePath)) problems.push('rawConsolePath must be an absolute path');
-    else if (typeof r.workDir === 'string' && isInside(r.rawConsolePath, r.workDir)) problems.push('rawConsolePath must lie outside workDir (it is removed)');
-  }
+  const problems = bootRequestProblems(r, (workDir) => {
+    const sock = workDirLayout(path.resolve(workDir)).qmpSocket;
+    return Buffer.byteLength(sock) > MAX_SOCKET_PATH_BYTES ? [`workDir is too long for a UNIX socket path (${sock})`] : [];
+  });
   if (problems.length > 0) throw new BootRequestInvalidError(problems);
-}
-
-function isInside(file: string, dir: string): boolean {
-  const rel = path.relative(path.resolve(dir), path.resolve(file));
-  return rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel));
-}
-
-function errorMessage(e: unknown): string {
-  return e instanceof Error ? e.message : String(e);
 }
 
 /** One boot's state, from preparation to cleanup. */
 class QemuBootSession {
-  private readonly workDir: string;
+  private readonly workDir: BootWorkDir;
   private readonly layout: WorkDirLayout;
   private readonly argv: string[];
   private readonly launchArgv: string[];
@@ -280,32 +260,23 @@ class QemuBootSession {
   private readonly command: BootCommand;
   private readonly containment: ContainmentRecord;
   private readonly silenceMs: number;
-  private readonly capture: ConsoleCapture;
-  private readonly analyzer: BootConsoleAnalyzer;
+  private readonly console: BootConsole;
   private readonly warnings: string[] = [];
   private readonly prepAbort = new AbortController();
+  private readonly timers = new SessionTimers();
 
   private firmware: FirmwareRecord;
   private readonly firmwareFiles: FirmwareFiles;
-  private ownsWorkDir = false;
   private child: ChildProcess | null = null;
   private qemuStart = 0;
   private cause: BootEndCause | null = null;
   private endAtMs: number | null = null;
-  private setupFailure: { failureClass: FailureClass; message: string } | null = null;
+  private setupFailure: SetupFailure | null = null;
   private exitInfo: { code: number | null; signal: string | null; offsetMs: number } | null = null;
   private quitSent = false;
   private sigkillSent = false;
   private forceSettle: (() => void) | null = null;
   private stderr = '';
-  private sawOutput = false;
-  private onLineFailures = 0;
-
-  private deadlineTimer: NodeJS.Timeout | null = null;
-  private silenceTimer: NodeJS.Timeout | null = null;
-  private partialTimer: NodeJS.Timeout | null = null;
-  private stopTimers: NodeJS.Timeout[] = [];
-  private readonly onAbort = (): void => this.abort();
 
   constructor(
     private readonly config: LauncherConfig,
@@ -313,8 +284,8 @@ class QemuBootSession {
     private readonly request: BootRequest,
     private readonly startedAt: number,
   ) {
-    this.workDir = path.resolve(request.workDir);
-    this.layout = workDirLayout(this.workDir);
+    this.workDir = new BootWorkDir(path.resolve(request.workDir), this.warnings);
+    this.layout = workDirLayout(this.workDir.path);
     const image = { path: path.resolve(request.image.path), format: request.image.format };
     const arch = request.profile.arch;
     // unsupportedReasons() has vetted arch and firmware: the catalogue has this entry.
@@ -337,7 +308,7 @@ class QemuBootSession {
       launchArgv: this.launchArgv,
       overlayArgv,
       reproduce: [
-        shellJoin(['mkdir', '-p', '-m', '700', this.workDir]),
+        shellJoin(['mkdir', '-p', '-m', '700', this.workDir.path]),
         ...(this.firmwareFiles.kind === 'pflash' ? [shellJoin(['cp', this.firmwareFiles.varsTemplate, this.layout.varsCopy])] : []),
         shellJoin(overlayArgv),
         shellJoin(this.argv),
@@ -361,35 +332,33 @@ class QemuBootSession {
       varsTemplatePath: this.firmwareFiles.kind === 'pflash' ? this.firmwareFiles.varsTemplate : '',
       varsTemplateSha256: null,
     };
-    this.analyzer = new BootConsoleAnalyzer({
-      markers: request.successMarkers ?? defaultSuccessMarkers,
-      stopOnFailureSignature: request.stopOnFailureSignature ?? true,
-    });
-    this.silenceMs = request.silenceTimeoutMs ?? DEFAULT_SILENCE_MS;
-    this.capture = new ConsoleCapture({
+    this.silenceMs = silenceLimitMs(request);
+    this.console = new BootConsole({
+      request,
       now: () => performance.now() - this.qemuStart,
-      ...(config.maxRawConsoleBytes === undefined ? {} : { maxRawBytes: config.maxRawConsoleBytes }),
-      ...(config.maxLineBytes === undefined ? {} : { maxLineBytes: config.maxLineBytes }),
+      maxRawConsoleBytes: config.maxRawConsoleBytes,
+      maxLineBytes: config.maxLineBytes,
+      partialLineFlushMs: config.partialLineFlushMs,
+      warnings: this.warnings,
+      onDecision: (cause) => this.end(cause),
     });
   }
 
   async run(): Promise<BootReport> {
-    const signal = this.request.signal;
-    if (signal?.aborted) {
-      this.cause = 'aborted';
-      return this.report();
-    }
-    signal?.addEventListener('abort', this.onAbort, { once: true });
-    const remaining = this.request.timeoutMs - (performance.now() - this.startedAt);
-    this.deadlineTimer = setTimeout(() => this.onDeadline(), Math.max(0, remaining));
-    try {
-      await this.prepare();
-      if (this.cause === null) await this.runQemu();
-    } catch (e) {
-      this.failSetup('host_setup_failed', `Unexpected error while running the boot: ${errorMessage(e)}`);
-    } finally {
-      await this.cleanup();
-    }
+    await runBootFrame({
+      request: this.request,
+      startedAt: this.startedAt,
+      timers: this.timers,
+      onAbort: () => this.abort(),
+      onDeadline: () => this.onDeadline(),
+      abortedBeforeStart: () => (this.cause = 'aborted'),
+      body: async () => {
+        await this.prepare();
+        if (this.cause === null) await this.runQemu();
+      },
+      onUnexpectedError: (message) => this.failSetup('host_setup_failed', message),
+      cleanup: () => this.cleanup(),
+    });
     return this.report();
   }
 
@@ -401,17 +370,22 @@ class QemuBootSession {
     this.cause = 'setup_failed';
   }
 
+  /** Records the failure of a shared preparation step (none: null). */
+  private failWith(failure: SetupFailure | null): void {
+    if (failure) this.failSetup(failure.failureClass, failure.message);
+  }
+
   /** True when preparation must stop (aborted, timed out, or a step failed). */
   private get stopped(): boolean {
     return this.cause !== null;
   }
 
   private async prepare(): Promise<void> {
-    await this.makeWorkDir();
+    this.failWith(await this.workDir.create(this.config.runAs));
     if (this.stopped) return;
     await this.checkFirmware();
     if (this.stopped) return;
-    await this.checkImage();
+    this.failWith(await checkBootImage(this.request.image));
     if (this.stopped) return;
     if (this.firmwareFiles.kind === 'pflash') {
       try {
@@ -425,27 +399,6 @@ class QemuBootSession {
     }
     if (this.stopped) return;
     await this.createOverlay();
-  }
-
-  private async makeWorkDir(): Promise<void> {
-    try {
-      await mkdir(path.dirname(this.workDir), { recursive: true });
-      try {
-        await mkdir(this.workDir, { mode: 0o700 });
-      } catch (e) {
-        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-        const st = await stat(this.workDir);
-        if (!st.isDirectory() || (await readdir(this.workDir)).length > 0) {
-          this.failSetup('host_setup_failed', `The work dir ${this.workDir} already exists and is not an empty directory.`);
-          return;
-        }
-        await chmod(this.workDir, 0o700);
-      }
-      this.ownsWorkDir = true;
-      if (this.config.runAs) await chown(this.workDir, this.config.runAs.uid, this.config.runAs.gid);
-    } catch (e) {
-      this.failSetup('host_setup_failed', `Could not create the work dir ${this.workDir}: ${errorMessage(e)}.`);
-    }
   }
 
   private async checkFirmware(): Promise<void> {
@@ -470,24 +423,6 @@ class QemuBootSession {
     }
   }
 
-  private async checkImage(): Promise<void> {
-    const p = path.resolve(this.request.image.path);
-    try {
-      const st = await stat(p);
-      if (!st.isFile()) throw new Error('not a regular file');
-      await access(p, fsConstants.R_OK);
-    } catch (e) {
-      this.failSetup('host_setup_failed', `The image ${p} cannot be read: ${errorMessage(e)}.`);
-      return;
-    }
-    try {
-      const problems = await imageHeaderProblems(p, this.request.image.format);
-      if (problems.length > 0) this.failSetup('image_rejected', `The image was refused before boot: ${problems.join('; ')}.`);
-    } catch (e) {
-      this.failSetup('host_setup_failed', `The image header of ${p} cannot be read: ${errorMessage(e)}.`);
-    }
-  }
-
   private async createOverlay(): Promise<void> {
     const [bin, ...args] = this.qemuImgLaunchArgv as [string, ...string[]];
     const result = await new Promise<{ code: number | null; signal: string | null; out: string; error?: Error }>((resolve) => {
@@ -495,7 +430,7 @@ class QemuBootSession {
       const child = spawn(bin, args, {
         stdio: ['ignore', 'pipe', 'pipe'],
         env: { ...this.config.env },
-        cwd: this.workDir,
+        cwd: this.workDir.path,
         detached: true,
         timeout: QEMU_IMG_TIMEOUT_MS,
         killSignal: 'SIGKILL',
@@ -513,12 +448,8 @@ class QemuBootSession {
       child.on('close', (code, signal) => resolve({ code, signal, out }));
     });
     if (this.stopped) return;
-    if (result.error) {
-      this.failSetup('host_setup_failed', `Could not run qemu-img to create the overlay: ${result.error.message}.`);
-    } else if (result.code !== 0) {
-      const why = result.signal ? `killed by ${result.signal}` : `exit status ${result.code}`;
-      this.failSetup('host_setup_failed', `qemu-img could not create the overlay (${why}): ${result.out.trim().slice(0, 500)}`);
-    }
+    // Node's `timeout` shows as a plain SIGKILL: a time-out is not told apart here.
+    this.failWith(overlayFailure({ error: result.error ?? null, code: result.code, signal: result.signal, timedOut: false, output: result.out }));
   }
 
   // ---- running QEMU ------------------------------------------------------------------------
@@ -540,7 +471,7 @@ class QemuBootSession {
         detached: true, // own process group (setsid): every stop path kills the group
         stdio: ['ignore', 'pipe', 'pipe'],
         env: { ...this.config.env },
-        cwd: this.workDir,
+        cwd: this.workDir.path,
       });
       this.child = child;
       child.on('error', (e) => {
@@ -557,7 +488,7 @@ class QemuBootSession {
       });
       child.on('exit', (code, signal) => {
         this.exitInfo = { code, signal, offsetMs: this.offsetNow() ?? 0 };
-        this.clearRunTimers();
+        this.timers.clearRun();
         // Output may still be in the pipe: decide only once it is drained ('close').
         closeTimer = setTimeout(() => {
           child.stdout?.destroy();
@@ -584,42 +515,14 @@ class QemuBootSession {
   }
 
   private onConsole(chunk: Buffer): void {
-    if (!this.sawOutput) {
-      this.sawOutput = true;
-      this.analyzer.noteOutput(this.capture.lineCount, this.offsetNow() ?? 0);
-    }
+    this.console.noteOutput(this.offsetNow() ?? 0);
     if (this.exitInfo === null) this.resetSilenceTimer();
-    for (const line of this.capture.write(chunk)) this.onLine(line);
-    this.schedulePartialFlush();
+    this.console.write(chunk);
   }
 
   private onConsoleClosed(): void {
-    if (this.partialTimer) clearTimeout(this.partialTimer);
-    for (const line of this.capture.flush('eof')) this.onLine(line);
+    this.console.close();
     if (this.cause === null) this.end('exited');
-  }
-
-  private schedulePartialFlush(): void {
-    if (this.partialTimer) clearTimeout(this.partialTimer);
-    this.partialTimer = null;
-    if (!this.capture.hasPartialLine) return;
-    this.partialTimer = setTimeout(() => {
-      this.partialTimer = null;
-      for (const line of this.capture.flush('idle')) this.onLine(line);
-    }, this.config.partialLineFlushMs);
-  }
-
-  private onLine(line: ConsoleLine): void {
-    const decision = this.analyzer.feed(line);
-    if (decision && this.cause === null) this.end(decision);
-    const stored = this.capture.forStorage(line);
-    if (this.request.onLine && stored) {
-      try {
-        this.request.onLine(stored);
-      } catch (e) {
-        if (this.onLineFailures++ === 0) this.warnings.push(`onLine threw (first of possibly several): ${errorMessage(e)}`);
-      }
-    }
   }
 
   // ---- stopping ----------------------------------------------------------------------------
@@ -628,11 +531,11 @@ class QemuBootSession {
     if (this.cause !== null) return;
     this.cause = cause;
     this.endAtMs = this.offsetNow();
-    this.clearRunTimers();
+    this.timers.clearRun();
     switch (cause) {
       case 'marker':
         // Let the guest power off by itself (the probe does within milliseconds), then ask QEMU.
-        this.stopTimers.push(setTimeout(() => void this.quitViaQmp(), this.request.markerGraceMs ?? DEFAULT_MARKER_GRACE_MS));
+        this.timers.after(this.request.markerGraceMs ?? DEFAULT_MARKER_GRACE_MS, () => void this.quitViaQmp());
         break;
       case 'exited':
         break;
@@ -653,7 +556,6 @@ class QemuBootSession {
   }
 
   private onDeadline(): void {
-    this.deadlineTimer = null;
     if (this.child === null) {
       this.failSetup('host_setup_failed', `Preparing the boot took longer than its ${this.request.timeoutMs} ms time limit.`);
       this.prepAbort.abort();
@@ -664,15 +566,7 @@ class QemuBootSession {
 
   private resetSilenceTimer(): void {
     if (this.cause !== null) return;
-    if (this.silenceTimer) clearTimeout(this.silenceTimer);
-    this.silenceTimer = setTimeout(() => this.end('silence'), this.silenceMs);
-  }
-
-  private clearRunTimers(): void {
-    if (this.silenceTimer) clearTimeout(this.silenceTimer);
-    if (this.deadlineTimer) clearTimeout(this.deadlineTimer);
-    this.silenceTimer = null;
-    this.deadlineTimer = null;
+    this.timers.resetSilence(this.silenceMs, () => this.end('silence'));
   }
 
   private get qemuAlive(): boolean {
@@ -695,39 +589,27 @@ class QemuBootSession {
       this.killGroup();
       return;
     }
-    this.stopTimers.push(setTimeout(() => this.killGroup(), this.config.quitGraceMs));
+    this.timers.after(this.config.quitGraceMs, () => this.killGroup());
   }
 
   /** SIGKILLs QEMU's whole process group, only while its leader is unreaped (so the pgid cannot be reused). */
   private killGroup(): void {
     if (!this.qemuAlive) return;
     if (!this.sigkillSent) {
-      this.stopTimers.push(
-        setTimeout(() => {
-          this.warnings.push(`QEMU (pid ${this.child?.pid}) had not exited ${KILL_WAIT_MS} ms after SIGKILL`);
-          this.forceSettle?.();
-        }, KILL_WAIT_MS),
-      );
+      this.timers.after(KILL_WAIT_MS, () => {
+        this.warnings.push(`QEMU (pid ${this.child?.pid}) had not exited ${KILL_WAIT_MS} ms after SIGKILL`);
+        this.forceSettle?.();
+      });
     }
     this.sigkillSent = true;
-    try {
-      process.kill(-this.child!.pid!, 'SIGKILL');
-    } catch {
-      try {
-        this.child!.kill('SIGKILL');
-      } catch {
-        // already gone
-      }
-    }
+    killProcessGroup(this.child!);
   }
 
   // ---- cleanup and report ------------------------------------------------------------------
 
   private async cleanup(): Promise<void> {
-    this.request.signal?.removeEventListener('abort', this.onAbort);
-    this.clearRunTimers();
-    if (this.partialTimer) clearTimeout(this.partialTimer);
-    for (const t of this.stopTimers) clearTimeout(t);
+    this.timers.clearAll();
+    this.console.stopPartialFlush();
     if (this.qemuAlive) {
       // Should not happen (every path waits for the exit), but never leave QEMU behind.
       this.warnings.push('QEMU was still running at cleanup; killed');
@@ -735,37 +617,17 @@ class QemuBootSession {
       this.killGroup();
       await Promise.race([exited, new Promise((r) => setTimeout(r, CLOSE_WAIT_MS))]);
     }
-    if (this.request.rawConsolePath) {
-      try {
-        await writeFile(this.request.rawConsolePath, this.capture.raw(), { mode: 0o600 });
-      } catch (e) {
-        this.warnings.push(`Could not write the raw console to ${this.request.rawConsolePath}: ${errorMessage(e)}`);
-      }
-    }
-    if (this.ownsWorkDir) {
-      try {
-        await rm(this.workDir, { recursive: true, force: true, maxRetries: 3 });
-      } catch (e) {
-        this.warnings.push(`Could not remove the work dir ${this.workDir}: ${errorMessage(e)}`);
-      }
-    }
+    await this.console.saveRaw(this.request.rawConsolePath);
+    await this.workDir.remove();
   }
 
   private report(): BootReport {
-    const cause: BootEndCause = this.cause ?? 'exited';
-    const atMs = this.endAtMs ?? this.exitInfo?.offsetMs ?? this.offsetNow();
-    const verdict = classifyBootEnd({
-      cause,
-      stage: this.analyzer.stage,
-      consoleBytes: this.capture.totalBytes,
-      marker: this.analyzer.marker,
-      signature: this.analyzer.signature,
+    const verdict = classifySession(this.console, this.request, {
+      cause: this.cause ?? 'exited',
       exit: this.exitInfo,
       stderr: this.stderr,
-      atMs,
-      timeoutMs: this.request.timeoutMs,
-      silenceTimeoutMs: this.silenceMs,
-      ...(this.setupFailure ? { setupFailure: this.setupFailure } : {}),
+      atMs: this.endAtMs ?? this.exitInfo?.offsetMs ?? this.offsetNow(),
+      setupFailure: this.setupFailure,
     });
     const exit: ExitRecord = this.exitInfo
       ? {
@@ -777,28 +639,17 @@ class QemuBootSession {
       : this.child?.pid !== undefined && this.child !== null
         ? { code: null, signal: null, offsetMs: null, by: this.sigkillSent ? 'sigkill' : 'self' }
         : { code: null, signal: null, offsetMs: null, by: 'not_started' };
-    const stage: BootStage = this.analyzer.stage;
-    const sig = this.analyzer.signature;
-    return {
+    return assembleBootReport(this.console, {
       backend: this.config.backend,
-      outcome: verdict.outcome,
-      failureClass: verdict.failureClass,
-      reason: verdict.reason,
-      stage,
-      stages: [...this.analyzer.stages],
-      ...this.analyzer.reportExtras(verdict.failureClass),
-      marker: this.analyzer.marker,
-      failureSignature: sig ? { seq: sig.seq, offsetMs: sig.offsetMs, text: sig.text, pattern: sig.pattern } : null,
-      durationMs: Math.round(performance.now() - this.startedAt),
+      verdict,
+      analyzerExtras: true,
+      startedAt: this.startedAt,
       exit,
       command: this.command,
       firmware: this.firmware,
       containment: this.containment,
-      lineCount: this.capture.lineCount,
-      consoleBytes: this.capture.totalBytes,
-      consoleTruncated: this.capture.truncated,
       stderr: this.stderr,
       warnings: this.warnings,
-    };
+    });
   }
 }

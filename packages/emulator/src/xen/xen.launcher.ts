@@ -14,8 +14,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { access, chmod, mkdir, readdir, rm, stat, writeFile } from 'node:fs/promises';
-import { constants as fsConstants } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import {
@@ -30,14 +29,32 @@ import {
   type FailureClass,
   type FirmwareRecord,
 } from '../boot.types.js';
-import { BootConsoleAnalyzer } from '../boot-console.analyzer.js';
-import { classifyBootEnd, stderrSummary, type BootEndCause, type BootVerdict } from '../boot-outcome.classifier.js';
+import { stderrSummary, type BootEndCause, type BootVerdict } from '../boot-outcome.classifier.js';
+import {
+  assembleBootReport,
+  BootConsole,
+  BootWorkDir,
+  bootRequestProblems,
+  captureOptions,
+  checkBootImage,
+  classifySession,
+  CLOSE_WAIT_MS,
+  DEFAULT_MARKER_GRACE_MS,
+  defaultChildEnv,
+  errorMessage,
+  overlayFailure,
+  QEMU_IMG_TIMEOUT_MS,
+  runBootFrame,
+  SessionTimers,
+  silenceLimitMs,
+  STDERR_CAP,
+  type SetupFailure,
+} from '../boot-session.js';
 import { ConsoleCapture } from '../console.capture.js';
 import { BootRequestInvalidError, ProfileNotSupportedError } from '../emulator.errors.js';
 import { FileHasher } from '../file.hasher.js';
-import { imageHeaderProblems } from '../image-header.guard.js';
+import { killProcessGroup } from '../process-group.js';
 import { buildOverlayCommand, shellJoin } from '../qemu-command.builder.js';
-import { defaultChildEnv, defaultSuccessMarkers } from '../qemu.launcher.js';
 import type { VmProfile } from '../vm.profile.js';
 import { buildXlConfig, domainNamePattern, isValidDomainName, xlPathProblems, type XenConsoleType } from './xl-config.builder.js';
 import { isCrashedState, parseXlList } from './xl-output.parser.js';
@@ -162,16 +179,10 @@ interface XenConfig {
   readonly env: Readonly<Record<string, string>>;
 }
 
-const DEFAULT_SILENCE_MS = 30_000;
-const DEFAULT_MARKER_GRACE_MS = 3000;
-const CLOSE_WAIT_MS = 2000;
 /** After a crash is seen, how long console output may still arrive. */
 const CRASH_DRAIN_MS = 300;
-const STDERR_CAP = 16 * 1024;
-const QEMU_IMG_TIMEOUT_MS = 30_000;
 /** Limit of one `xl list` poll. */
 const POLL_TIMEOUT_MS = 10_000;
-const MAX_TIMER_MS = 2 ** 31 - 1;
 const SECONDARY_LINES_KEPT = 2000;
 const PREFIX_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,40}$/;
 
@@ -245,38 +256,12 @@ export class XenLauncher implements BootBackend {
 }
 
 function validateRequest(r: XenBootRequest, x: { vuart: boolean; primary: XenConsoleType; name: string }): void {
-  const problems: string[] = [];
-  if (!r.image || typeof r.image.path !== 'string' || !path.isAbsolute(r.image.path)) problems.push('image.path must be an absolute path');
-  if (r.image && r.image.format !== 'raw' && r.image.format !== 'qcow2') problems.push(`image.format must be raw or qcow2, not ${String(r.image.format)}`);
-  if (typeof r.workDir !== 'string' || !path.isAbsolute(r.workDir)) {
-    problems.push('workDir must be an absolute path');
-  } else {
-    if (path.resolve(r.workDir) === path.parse(r.workDir).root) problems.push('workDir must not be the root directory');
-    problems.push(...xlPathProblems('workDir', r.workDir)); // the overlay path goes into domain.cfg
-    if (r.image && typeof r.image.path === 'string' && isInside(r.image.path, r.workDir)) problems.push('the image must not lie inside workDir');
-  }
-  const ms = (v: number, min: number): boolean => Number.isFinite(v) && v >= min && v <= MAX_TIMER_MS;
-  if (!ms(r.timeoutMs, 1)) problems.push(`timeoutMs must be between 1 and ${MAX_TIMER_MS}`);
-  if (r.silenceTimeoutMs !== undefined && !ms(r.silenceTimeoutMs, 1)) problems.push(`silenceTimeoutMs must be between 1 and ${MAX_TIMER_MS}`);
-  if (r.markerGraceMs !== undefined && !ms(r.markerGraceMs, 0)) problems.push(`markerGraceMs must be between 0 and ${MAX_TIMER_MS}`);
-  if (r.successMarkers !== undefined && !(Array.isArray(r.successMarkers) && r.successMarkers.every((m) => m instanceof RegExp))) problems.push('successMarkers must be an array of RegExp');
-  if (r.rawConsolePath !== undefined) {
-    if (!path.isAbsolute(r.rawConsolePath)) problems.push('rawConsolePath must be an absolute path');
-    else if (typeof r.workDir === 'string' && isInside(r.rawConsolePath, r.workDir)) problems.push('rawConsolePath must lie outside workDir (it is removed)');
-  }
+  // The overlay path goes into domain.cfg: the work dir must be writable there.
+  const problems = bootRequestProblems(r, (workDir) => xlPathProblems('workDir', workDir));
   if (!isValidDomainName(x.name)) problems.push(`xen.domainName must match ${domainNamePattern}`);
   if (x.primary !== 'pv' && x.primary !== 'vuart') problems.push(`primaryConsole must be pv or vuart, not ${String(x.primary)}`);
   if (x.primary === 'vuart' && !x.vuart) problems.push('primaryConsole vuart needs the vuart (xen.vuart or the vuart option)');
   if (problems.length > 0) throw new BootRequestInvalidError(problems);
-}
-
-function isInside(file: string, dir: string): boolean {
-  const rel = path.relative(path.resolve(dir), path.resolve(file));
-  return rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel));
-}
-
-function errorMessage(e: unknown): string {
-  return e instanceof Error ? e.message : String(e);
 }
 
 /** `domain.cfg` and `overlay.qcow2` inside the work dir. */
@@ -295,53 +280,43 @@ interface ConsoleProc {
 
 /** One boot's state, from preparation to teardown. */
 class XenBootSession {
-  private readonly workDir: string;
+  private readonly workDir: BootWorkDir;
   private readonly layout: { readonly config: string; readonly overlay: string };
   private readonly configText: string;
   private readonly overlayArgv: string[];
   private readonly command: BootCommand;
   private readonly containment: XenContainmentRecord;
   private readonly silenceMs: number;
-  private readonly capture: ConsoleCapture;
+  private readonly console: BootConsole;
   private readonly secondaryCapture: ConsoleCapture;
   private readonly secondaryLines: ConsoleLine[] = [];
-  private readonly analyzer: BootConsoleAnalyzer;
   private readonly warnings: string[] = [];
   private readonly xlLog: Array<{ argv: readonly string[]; code: number | null; durationMs: number }> = [];
   private readonly prepAbort = new AbortController();
+  private readonly timers = new SessionTimers();
   private readonly name: string;
   private readonly vuart: boolean;
   private readonly primary: XenConsoleType;
   private readonly firmwarePath: string;
 
   private firmware: FirmwareRecord;
-  private ownsWorkDir = false;
   private createAttempted = false;
   private domid: number | null = null;
   private running = false;
   private t0 = 0;
   private cause: BootEndCause | null = null;
   private endAtMs: number | null = null;
-  private setupFailure: { failureClass: FailureClass; message: string } | null = null;
+  private setupFailure: SetupFailure | null = null;
   /** The domain went away (or crashed) by itself. */
   private domainEnded: { offsetMs: number; crashed: boolean; state: string | null } | null = null;
   private consoleFailure: string | null = null;
   private consoles: ConsoleProc[] = [];
   private stderr = '';
-  private sawOutput = false;
-  private onLineFailures = 0;
   private finished = false;
   private finishRun: (() => void) | null = null;
   private polling = false;
   /** Polls still running: teardown waits for them, so no xl process outlives boot(). */
   private readonly inFlight = new Set<Promise<void>>();
-
-  private deadlineTimer: NodeJS.Timeout | null = null;
-  private silenceTimer: NodeJS.Timeout | null = null;
-  private partialTimer: NodeJS.Timeout | null = null;
-  private pollTimer: NodeJS.Timeout | null = null;
-  private stopTimers: NodeJS.Timeout[] = [];
-  private readonly onAbort = (): void => this.abort();
 
   constructor(
     private readonly config: XenConfig,
@@ -354,8 +329,8 @@ class XenBootSession {
     this.vuart = x.vuart;
     this.primary = x.primary;
     this.firmwarePath = x.firmware;
-    this.workDir = path.resolve(request.workDir);
-    this.layout = xenWorkDirLayout(this.workDir);
+    this.workDir = new BootWorkDir(path.resolve(request.workDir), this.warnings);
+    this.layout = xenWorkDirLayout(this.workDir.path);
     const image = { path: path.resolve(request.image.path), format: request.image.format };
     this.configText = buildXlConfig({
       name: this.name,
@@ -374,7 +349,7 @@ class XenBootSession {
       launchArgv: argv,
       overlayArgv: this.overlayArgv,
       reproduce: [
-        shellJoin(['mkdir', '-p', '-m', '700', this.workDir]),
+        shellJoin(['mkdir', '-p', '-m', '700', this.workDir.path]),
         shellJoin(this.overlayArgv),
         `cat > ${shellJoin([this.layout.config])} <<'BOOTFARM_XL_CFG'`,
         this.configText.trimEnd(),
@@ -400,18 +375,20 @@ class XenBootSession {
       environment: Object.keys(config.env),
     };
     this.firmware = { codePath: this.firmwarePath, codeSha256: null, varsTemplatePath: '', varsTemplateSha256: null };
-    this.analyzer = new BootConsoleAnalyzer({
-      markers: request.successMarkers ?? defaultSuccessMarkers,
-      stopOnFailureSignature: request.stopOnFailureSignature ?? true,
-    });
-    this.silenceMs = request.silenceTimeoutMs ?? DEFAULT_SILENCE_MS;
-    const captureOptions = {
+    this.silenceMs = silenceLimitMs(request);
+    const capture = {
       now: () => performance.now() - this.t0,
-      ...(config.maxRawConsoleBytes === undefined ? {} : { maxRawBytes: config.maxRawConsoleBytes }),
-      ...(config.maxLineBytes === undefined ? {} : { maxLineBytes: config.maxLineBytes }),
+      maxRawConsoleBytes: config.maxRawConsoleBytes,
+      maxLineBytes: config.maxLineBytes,
     };
-    this.capture = new ConsoleCapture(captureOptions);
-    this.secondaryCapture = new ConsoleCapture(captureOptions);
+    this.console = new BootConsole({
+      ...capture,
+      request,
+      partialLineFlushMs: config.partialLineFlushMs,
+      warnings: this.warnings,
+      onDecision: (cause) => this.end(cause),
+    });
+    this.secondaryCapture = new ConsoleCapture(captureOptions(capture));
   }
 
   /** Primary console first. */
@@ -421,23 +398,21 @@ class XenBootSession {
   }
 
   async run(): Promise<XenBootReport> {
-    const signal = this.request.signal;
-    if (signal?.aborted) {
-      this.cause = 'aborted';
-      return this.report();
-    }
-    signal?.addEventListener('abort', this.onAbort, { once: true });
-    const remaining = this.request.timeoutMs - (performance.now() - this.startedAt);
-    this.deadlineTimer = setTimeout(() => this.onDeadline(), Math.max(0, remaining));
-    try {
-      await this.prepare();
-      if (!this.stopped) await this.createDomain();
-      if (!this.stopped) await this.runDomain();
-    } catch (e) {
-      this.failSetup('host_setup_failed', `Unexpected error while running the boot: ${errorMessage(e)}`);
-    } finally {
-      await this.teardown();
-    }
+    await runBootFrame({
+      request: this.request,
+      startedAt: this.startedAt,
+      timers: this.timers,
+      onAbort: () => this.abort(),
+      onDeadline: () => this.onDeadline(),
+      abortedBeforeStart: () => (this.cause = 'aborted'),
+      body: async () => {
+        await this.prepare();
+        if (!this.stopped) await this.createDomain();
+        if (!this.stopped) await this.runDomain();
+      },
+      onUnexpectedError: (message) => this.failSetup('host_setup_failed', message),
+      cleanup: () => this.teardown(),
+    });
     return this.report();
   }
 
@@ -450,16 +425,21 @@ class XenBootSession {
     this.endAtMs = this.offsetNow();
   }
 
+  /** Records the failure of a shared preparation step (none: null). */
+  private failWith(failure: SetupFailure | null): void {
+    if (failure) this.failSetup(failure.failureClass, failure.message);
+  }
+
   private get stopped(): boolean {
     return this.cause !== null;
   }
 
   private async prepare(): Promise<void> {
-    await this.makeWorkDir();
+    this.failWith(await this.workDir.create());
     if (this.stopped) return;
     await this.checkFirmware();
     if (this.stopped) return;
-    await this.checkImage();
+    this.failWith(await checkBootImage(this.request.image));
     if (this.stopped) return;
     await this.createOverlay();
     if (this.stopped) return;
@@ -467,26 +447,6 @@ class XenBootSession {
       await writeFile(this.layout.config, this.configText, { mode: 0o600, flag: 'wx' });
     } catch (e) {
       this.failSetup('host_setup_failed', `Could not write the xl configuration ${this.layout.config}: ${errorMessage(e)}.`);
-    }
-  }
-
-  private async makeWorkDir(): Promise<void> {
-    try {
-      await mkdir(path.dirname(this.workDir), { recursive: true });
-      try {
-        await mkdir(this.workDir, { mode: 0o700 });
-      } catch (e) {
-        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-        const st = await stat(this.workDir);
-        if (!st.isDirectory() || (await readdir(this.workDir)).length > 0) {
-          this.failSetup('host_setup_failed', `The work dir ${this.workDir} already exists and is not an empty directory.`);
-          return;
-        }
-        await chmod(this.workDir, 0o700);
-      }
-      this.ownsWorkDir = true;
-    } catch (e) {
-      this.failSetup('host_setup_failed', `Could not create the work dir ${this.workDir}: ${errorMessage(e)}.`);
     }
   }
 
@@ -499,41 +459,18 @@ class XenBootSession {
     }
   }
 
-  private async checkImage(): Promise<void> {
-    const p = path.resolve(this.request.image.path);
-    try {
-      const st = await stat(p);
-      if (!st.isFile()) throw new Error('not a regular file');
-      await access(p, fsConstants.R_OK);
-    } catch (e) {
-      this.failSetup('host_setup_failed', `The image ${p} cannot be read: ${errorMessage(e)}.`);
-      return;
-    }
-    try {
-      const problems = await imageHeaderProblems(p, this.request.image.format);
-      if (problems.length > 0) this.failSetup('image_rejected', `The image was refused before boot: ${problems.join('; ')}.`);
-    } catch (e) {
-      this.failSetup('host_setup_failed', `The image header of ${p} cannot be read: ${errorMessage(e)}.`);
-    }
-  }
-
   private async createOverlay(): Promise<void> {
     const [bin, ...args] = this.overlayArgv as [string, ...string[]];
     // Same runner as xl: own process group, timeout, abort, capped output.
-    const r = await runXl(bin, args, { env: this.config.env, cwd: this.workDir, timeoutMs: QEMU_IMG_TIMEOUT_MS, signal: this.prepAbort.signal });
+    const r = await runXl(bin, args, { env: this.config.env, cwd: this.workDir.path, timeoutMs: QEMU_IMG_TIMEOUT_MS, signal: this.prepAbort.signal });
     if (this.stopped) return;
-    if (r.spawnError) {
-      this.failSetup('host_setup_failed', `Could not run qemu-img to create the overlay: ${r.spawnError.message}.`);
-    } else if (r.code !== 0) {
-      const why = r.timedOut ? 'timed out' : r.signal ? `killed by ${r.signal}` : `exit status ${r.code}`;
-      this.failSetup('host_setup_failed', `qemu-img could not create the overlay (${why}): ${`${r.stderr}${r.stdout}`.trim().slice(0, 500)}`);
-    }
+    this.failWith(overlayFailure({ error: r.spawnError, code: r.code, signal: r.signal, timedOut: r.timedOut, output: `${r.stderr}${r.stdout}` }));
   }
 
   private async xl(args: readonly string[], withAbort: boolean, timeoutMs = this.config.xlTimeoutMs): Promise<XlRunResult> {
     const r = await runXl(this.config.xl, args, {
       env: this.config.env,
-      cwd: this.workDir,
+      cwd: this.workDir.path,
       timeoutMs,
       ...(withAbort ? { signal: this.prepAbort.signal } : {}),
     });
@@ -591,7 +528,7 @@ class XenBootSession {
     this.running = true;
     const done = new Promise<void>((resolve) => (this.finishRun = resolve));
     this.resetSilenceTimer();
-    this.pollTimer = setInterval(() => void this.poll(), this.config.pollIntervalMs);
+    this.timers.every(this.config.pollIntervalMs, () => void this.poll());
     const primary = this.consoles[0]!;
     try {
       this.request.onStart?.({ pid: primary.child.pid!, command: this.command });
@@ -608,7 +545,7 @@ class XenBootSession {
       // stdin stays an open pipe: xenconsole ends its session when stdin reaches EOF.
       stdio: ['pipe', 'pipe', 'pipe'],
       env: { ...this.config.env },
-      cwd: this.workDir,
+      cwd: this.workDir.path,
     });
     const proc: ConsoleProc = { type, child, closed: false, stderr: '', exit: null };
     if (child.pid === undefined) {
@@ -639,13 +576,9 @@ class XenBootSession {
 
   private onConsole(chunk: Buffer): void {
     if (this.finished) return;
-    if (!this.sawOutput) {
-      this.sawOutput = true;
-      this.analyzer.noteOutput(this.capture.lineCount, this.offsetNow() ?? 0);
-    }
+    this.console.noteOutput(this.offsetNow() ?? 0);
     this.resetSilenceTimer();
-    for (const line of this.capture.write(chunk)) this.onLine(line);
-    this.schedulePartialFlush();
+    this.console.write(chunk);
   }
 
   private onSecondary(chunk: Buffer): void {
@@ -658,33 +591,10 @@ class XenBootSession {
     if (this.secondaryLines.length < SECONDARY_LINES_KEPT) this.secondaryLines.push(line);
   }
 
-  private schedulePartialFlush(): void {
-    if (this.partialTimer) clearTimeout(this.partialTimer);
-    this.partialTimer = null;
-    if (!this.capture.hasPartialLine) return;
-    this.partialTimer = setTimeout(() => {
-      this.partialTimer = null;
-      for (const line of this.capture.flush('idle')) this.onLine(line);
-    }, this.config.partialLineFlushMs);
-  }
-
-  private onLine(line: ConsoleLine): void {
-    const decision = this.analyzer.feed(line);
-    if (decision && this.cause === null) this.end(decision);
-    const stored = this.capture.forStorage(line);
-    if (this.request.onLine && stored) {
-      try {
-        this.request.onLine(stored);
-      } catch (e) {
-        if (this.onLineFailures++ === 0) this.warnings.push(`onLine threw (first of possibly several): ${errorMessage(e)}`);
-      }
-    }
-  }
-
   /** The primary console ended: the domain went away, or the console helper died. */
   private async onPrimaryClosed(proc: ConsoleProc): Promise<void> {
-    if (this.partialTimer) clearTimeout(this.partialTimer);
-    if (!this.finished) for (const line of this.capture.flush('eof')) this.onLine(line);
+    if (this.finished) this.console.stopPartialFlush();
+    else this.console.close();
     if (this.finished || !this.running) {
       if (!this.running && !this.stopped) {
         this.failSetup('qemu_start_failed', `xl console -t ${proc.type} ended before the domain started: ${stderrSummary(proc.stderr) || 'no message'}.`);
@@ -756,12 +666,10 @@ class XenBootSession {
       return;
     }
     // Output may still be on its way through xenconsoled: decide once the console closes.
-    this.stopTimers.push(
-      setTimeout(() => {
-        if (this.cause === null) this.end('exited');
-        else this.finish();
-      }, CLOSE_WAIT_MS),
-    );
+    this.timers.after(CLOSE_WAIT_MS, () => {
+      if (this.cause === null) this.end('exited');
+      else this.finish();
+    });
   }
 
   // ---- stopping ----------------------------------------------------------------------------
@@ -770,18 +678,15 @@ class XenBootSession {
     if (this.cause !== null) return;
     this.cause = cause;
     this.endAtMs = this.offsetNow();
-    if (this.silenceTimer) clearTimeout(this.silenceTimer);
-    if (this.deadlineTimer) clearTimeout(this.deadlineTimer);
-    this.silenceTimer = null;
-    this.deadlineTimer = null;
+    this.timers.clearRun();
     if (cause === 'marker') {
       if (this.domainEnded) {
         this.finishAfterDrain();
       } else {
         // Let the guest power off by itself (the probe does at once); then destroy it.
-        this.stopTimers.push(setTimeout(() => this.finish(), this.request.markerGraceMs ?? DEFAULT_MARKER_GRACE_MS));
+        this.timers.after(this.request.markerGraceMs ?? DEFAULT_MARKER_GRACE_MS, () => this.finish());
         // Poll faster during the grace period.
-        this.stopTimers.push(setInterval(() => void this.poll(), Math.min(this.config.pollIntervalMs, 250)));
+        this.timers.every(Math.min(this.config.pollIntervalMs, 250), () => void this.poll());
       }
     } else if (cause === 'exited') {
       this.finishAfterDrain();
@@ -793,14 +698,13 @@ class XenBootSession {
   private finishAfterDrain(): void {
     if (this.consoles[0]?.closed !== false) this.finish();
     // A crashed domain is kept (on_crash=preserve), so its console never closes: short drain only.
-    else this.stopTimers.push(setTimeout(() => this.finish(), this.domainEnded?.crashed ? CRASH_DRAIN_MS : CLOSE_WAIT_MS));
+    else this.timers.after(this.domainEnded?.crashed ? CRASH_DRAIN_MS : CLOSE_WAIT_MS, () => this.finish());
   }
 
   /** Stops watching; teardown kills the consoles and destroys the domain. */
   private finish(): void {
     if (this.finished) return;
-    if (this.partialTimer) clearTimeout(this.partialTimer);
-    for (const line of this.capture.flush('eof')) this.onLine(line);
+    this.console.close();
     this.finished = true;
     this.finishRun?.();
   }
@@ -816,7 +720,6 @@ class XenBootSession {
   }
 
   private onDeadline(): void {
-    this.deadlineTimer = null;
     if (!this.running) {
       this.failSetup('host_setup_failed', `Preparing and starting the domain took longer than the ${this.request.timeoutMs} ms time limit.`);
       this.prepAbort.abort();
@@ -827,53 +730,24 @@ class XenBootSession {
 
   private resetSilenceTimer(): void {
     if (this.cause !== null || !this.running) return;
-    if (this.silenceTimer) clearTimeout(this.silenceTimer);
-    this.silenceTimer = setTimeout(() => this.end('silence'), this.silenceMs);
+    this.timers.resetSilence(this.silenceMs, () => this.end('silence'));
   }
 
   // ---- teardown and report -----------------------------------------------------------------
 
-  private killConsole(proc: ConsoleProc): void {
-    const c = proc.child;
-    if (c.pid === undefined || c.exitCode !== null || c.signalCode !== null) return;
-    try {
-      process.kill(-c.pid, 'SIGKILL');
-    } catch {
-      try {
-        c.kill('SIGKILL');
-      } catch {
-        // gone
-      }
-    }
-  }
-
   private async teardown(): Promise<void> {
-    this.request.signal?.removeEventListener('abort', this.onAbort);
     this.finished = true;
-    for (const t of [this.deadlineTimer, this.silenceTimer, this.partialTimer]) if (t) clearTimeout(t);
-    if (this.pollTimer) clearInterval(this.pollTimer);
-    for (const t of this.stopTimers) clearTimeout(t); // clearTimeout also clears intervals
+    this.timers.clearAll();
+    this.console.stopPartialFlush();
     const exits = this.consoles
       .filter((p) => !p.closed)
       .map((p) => new Promise<void>((r) => (p.child.exitCode !== null || p.child.signalCode !== null ? r() : p.child.once('exit', () => r()))));
-    for (const p of this.consoles) this.killConsole(p);
+    for (const p of this.consoles) killProcessGroup(p.child);
     await Promise.race([Promise.all(exits), new Promise((r) => setTimeout(r, CLOSE_WAIT_MS))]);
     await Promise.all([...this.inFlight]);
     if (this.createAttempted) await this.destroyDomain();
-    if (this.request.rawConsolePath) {
-      try {
-        await writeFile(this.request.rawConsolePath, this.capture.raw(), { mode: 0o600 });
-      } catch (e) {
-        this.warnings.push(`Could not write the raw console to ${this.request.rawConsolePath}: ${errorMessage(e)}`);
-      }
-    }
-    if (this.ownsWorkDir) {
-      try {
-        await rm(this.workDir, { recursive: true, force: true, maxRetries: 3 });
-      } catch (e) {
-        this.warnings.push(`Could not remove the work dir ${this.workDir}: ${errorMessage(e)}`);
-      }
-    }
+    await this.console.saveRaw(this.request.rawConsolePath);
+    await this.workDir.remove();
   }
 
   /** `xl destroy <name>`, exactly once; a domain already gone is fine. */
@@ -891,26 +765,21 @@ class XenBootSession {
     if (cause === 'exited' && this.consoleFailure) {
       return { outcome: 'infrastructure_error', failureClass: 'qemu_crashed', reason: `${this.consoleFailure}.` };
     }
+    const { analyzer } = this.console;
     if (cause === 'exited' && this.domainEnded?.crashed) {
-      const sig = this.analyzer.signature;
+      const sig = analyzer.signature;
       return {
         outcome: 'failed',
         failureClass: sig?.failureClass ?? 'powered_off_without_marker',
-        reason: `The Xen domain crashed (xl list state ${this.domainEnded.state}) at ${((atMs ?? 0) / 1000).toFixed(2)} s without a success marker (last stage: ${this.analyzer.stage}${sig ? `; earlier: ${sig.description}` : ''}).`,
+        reason: `The Xen domain crashed (xl list state ${this.domainEnded.state}) at ${((atMs ?? 0) / 1000).toFixed(2)} s without a success marker (last stage: ${analyzer.stage}${sig ? `; earlier: ${sig.description}` : ''}).`,
       };
     }
-    return classifyBootEnd({
+    return classifySession(this.console, this.request, {
       cause,
-      stage: this.analyzer.stage,
-      consoleBytes: this.capture.totalBytes,
-      marker: this.analyzer.marker,
-      signature: this.analyzer.signature,
       exit: this.domainEnded ? { code: 0, signal: null } : null,
       stderr: this.stderr,
       atMs,
-      timeoutMs: this.request.timeoutMs,
-      silenceTimeoutMs: this.silenceMs,
-      ...(this.setupFailure ? { setupFailure: this.setupFailure } : {}),
+      setupFailure: this.setupFailure,
     });
   }
 
@@ -921,7 +790,6 @@ class XenBootSession {
       : this.domainEnded && !this.domainEnded.crashed
         ? { code: 0, signal: null, offsetMs: this.domainEnded.offsetMs, by: 'self' }
         : { code: null, signal: null, offsetMs: this.endAtMs, by: 'sigkill' }; // 'sigkill' here means `xl destroy`
-    const sig = this.analyzer.signature;
     const domainEnd: XenBootDetails['domainEnd'] = !this.createAttempted
       ? 'never_created'
       : this.domainEnded && !this.domainEnded.crashed
@@ -931,26 +799,21 @@ class XenBootSession {
           : 'destroyed';
     const secondaryType = this.consoleTypes[1];
     return {
-      backend: BackendId.Xen,
-      outcome: verdict.outcome,
-      failureClass: verdict.failureClass,
-      reason: verdict.reason,
-      stage: this.analyzer.stage,
-      stages: [...this.analyzer.stages],
-      marker: this.analyzer.marker,
-      failureSignature: sig ? { seq: sig.seq, offsetMs: sig.offsetMs, text: sig.text, pattern: sig.pattern } : null,
-      durationMs: Math.round(performance.now() - this.startedAt),
-      exit,
-      command: this.command,
-      firmware: this.firmware,
-      // The shared ContainmentRecord describes QEMU's process containment; a Xen guest is
-      // contained by the hypervisor instead. Stored as evidence JSON, so record the truth.
-      containment: this.containment as unknown as ContainmentRecord,
-      lineCount: this.capture.lineCount,
-      consoleBytes: this.capture.totalBytes,
-      consoleTruncated: this.capture.truncated,
-      stderr: this.stderr,
-      warnings: this.warnings,
+      ...assembleBootReport(this.console, {
+        backend: BackendId.Xen,
+        verdict,
+        // Not yet for Xen: phases, normalised signature, deciding line, guest facts.
+        analyzerExtras: false,
+        startedAt: this.startedAt,
+        exit,
+        command: this.command,
+        firmware: this.firmware,
+        // The shared ContainmentRecord describes QEMU's process containment; a Xen guest is
+        // contained by the hypervisor instead. Stored as evidence JSON, so record the truth.
+        containment: this.containment as unknown as ContainmentRecord,
+        stderr: this.stderr,
+        warnings: this.warnings,
+      }),
       xen: {
         domainName: this.name,
         domid: this.domid,

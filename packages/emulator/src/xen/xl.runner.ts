@@ -1,5 +1,6 @@
 /** Runs one short-lived `xl` command with a time limit, an abort signal and capped output. */
 import { spawn } from 'node:child_process';
+import { killProcessGroup } from '../process-group.js';
 
 /** How one xl command ended. */
 export interface XlRunResult {
@@ -52,18 +53,7 @@ export function runXl(xl: string, args: readonly string[], options: XlRunOptions
       ...(options.cwd ? { cwd: options.cwd } : {}),
       detached: true,
     });
-    const killGroup = (): void => {
-      if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
-      try {
-        process.kill(-child.pid, 'SIGKILL');
-      } catch {
-        try {
-          child.kill('SIGKILL');
-        } catch {
-          // gone
-        }
-      }
-    };
+    const killGroup = (): void => killProcessGroup(child);
     const timer = setTimeout(() => {
       timedOut = true;
       killGroup();
