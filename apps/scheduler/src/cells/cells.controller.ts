@@ -5,7 +5,7 @@ import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { z } from 'zod';
 import { NotFoundError } from '../common/errors.js';
 import { ZodPipe } from '../common/zod.pipe.js';
-import { parseId } from '../images/images.controller.js';
+import { parseId } from '../common/ids.js';
 import { VendorContext } from '../vendors/vendor.context.js';
 
 const ConsoleQuery = z.strictObject({

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { createHash, randomUUID } from 'node:crypto';
-import { chmodSync, createReadStream, createWriteStream, existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { chmodSync, createReadStream, createWriteStream, existsSync, mkdirSync } from 'node:fs';
 import { chmod, rename, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Transform, type Readable } from 'node:stream';
@@ -95,11 +95,6 @@ export class ImageStore {
     const path = this.pathOf(sha256);
     const info = await stat(path).catch(() => null);
     return info ? { stream: createReadStream(path), sizeBytes: info.size } : null;
-  }
-
-  /** Names of uploads in progress or abandoned (a janitor removes old ones). */
-  quarantined(): string[] {
-    return readdirSync(this.quarantineDir);
   }
 
   private pathOf(sha256: string): string {

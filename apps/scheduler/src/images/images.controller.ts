@@ -3,14 +3,12 @@ import { Controller, Get, Param, Post, Query, Req, Res } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { pipeline } from 'node:stream/promises';
-import { z } from 'zod';
-import { BadRequestError, NotFoundError, PayloadTooLargeError } from '../common/errors.js';
+import { BadRequestError, PayloadTooLargeError } from '../common/errors.js';
+import { parseId } from '../common/ids.js';
 import { ZodPipe } from '../common/zod.pipe.js';
 import { ImagesService } from './images.service.js';
 import { Inject } from '@nestjs/common';
 import { SCHEDULER_CONFIG, type SchedulerConfig } from '../config.js';
-
-const Id = z.uuid();
 
 /** Image uploads (the request body is the raw image, streamed) and downloads by id. */
 @ApiTags('images')
@@ -57,10 +55,4 @@ export class ImagesController {
     res.setHeader('X-Image-Sha256', image.sha256);
     await pipeline(stream, res);
   }
-}
-
-/** A malformed id cannot exist: answer exactly as for an unknown one. */
-export function parseId(id: string, what: string): string {
-  if (!Id.safeParse(id).success) throw new NotFoundError(`${what} ${id.slice(0, 64)} not found`);
-  return id;
 }

@@ -3,7 +3,7 @@ import { Body, Controller, Get, Param, Post, Query } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { z } from 'zod';
 import { ZodPipe } from '../common/zod.pipe.js';
-import { parseId } from '../images/images.controller.js';
+import { parseId } from '../common/ids.js';
 import { RunsService } from './runs.service.js';
 
 const ListQuery = z.strictObject({
