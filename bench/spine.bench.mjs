@@ -60,16 +60,16 @@ await measure('QemuLauncher.boot', launcher);
 
 const farm = await startFarm();
 try {
-  const up = await fetch(`${farm.schedulerUrl}/api/images?name=probe&format=raw`, {
+  const up = await farm.api(`/api/images?name=probe&format=raw`, {
     method: 'POST', headers: { 'content-type': 'application/octet-stream' }, body: Readable.toWeb(createReadStream(probe.imagePath)), duplex: 'half',
   });
   const image = await up.json();
   await measure('farm: POST /api/runs → passed', async () => {
     const started = performance.now();
-    const run = await (await fetch(`${farm.schedulerUrl}/api/runs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ imageId: image.id }) })).json();
+    const run = await (await farm.api(`/api/runs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ imageId: image.id }) })).json();
     let status = run.status;
     await waitFor(async () => {
-      status = (await (await fetch(`${farm.schedulerUrl}/api/runs/${run.id}`)).json()).status;
+      status = (await (await farm.api(`/api/runs/${run.id}`)).json()).status;
       return status !== 'queued' && status !== 'running';
     }, 120_000);
     if (status !== 'passed') throw new Error(`farm run ${status}`);
@@ -83,7 +83,7 @@ try {
   });
   await measure('HTTP upload of the image (same bytes again)', async () => {
     const started = performance.now();
-    const res = await fetch(`${farm.schedulerUrl}/api/images?name=probe&format=raw`, {
+    const res = await farm.api(`/api/images?name=probe&format=raw`, {
       method: 'POST', headers: { 'content-type': 'application/octet-stream' }, body: Readable.toWeb(createReadStream(probe.imagePath)), duplex: 'half',
     });
     if (!res.ok) throw new Error(`upload ${res.status}`);

@@ -2,7 +2,8 @@
 // or are private instances under .bootfarm/ (loopback only, kept between runs). Ctrl-C stops
 // everything this script started. `--once` stops after the probe run (for scripts).
 import { spawn } from 'node:child_process';
-import { createReadStream, createWriteStream, mkdirSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { createReadStream, createWriteStream, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
@@ -31,20 +32,33 @@ if (!redisUrl) {
   say(`private Redis at ${redisUrl} (data in .bootfarm/redis)`);
 }
 
+// The operator's bootstrap secrets: from the environment, else generated once and kept in
+// .bootfarm/tokens.json (owner-only), so restarts do not pile up tokens.
+const tokensFile = join(state, 'tokens.json');
+const newSecret = () => `bft_${randomBytes(32).toString('base64url')}`;
+const kept = existsSync(tokensFile) ? JSON.parse(readFileSync(tokensFile, 'utf8')) : {};
+const generated = { admin: kept.admin ?? newSecret(), worker: kept.worker ?? newSecret() };
+writeFileSync(tokensFile, JSON.stringify(generated), { mode: 0o600 });
+const adminToken = process.env.BOOTFARM_ADMIN_TOKEN ?? generated.admin;
+const workerToken = process.env.BOOTFARM_WORKER_TOKEN ?? generated.worker;
+
 const schedulerPort = process.env.SCHEDULER_PORT ?? '8080';
-const dashboardPort = process.env.DASHBOARD_PORT ?? '5173';
 const schedulerUrl = `http://127.0.0.1:${schedulerPort}`;
-const dashboardUrl = `http://127.0.0.1:${dashboardPort}`;
+// The scheduler serves the built dashboard itself: one origin for the pages and the API.
+const dashboardUrl = schedulerUrl;
 const env = {
   ...process.env,
   DATABASE_URL: databaseUrl,
   REDIS_URL: redisUrl,
   SCHEDULER_PORT: schedulerPort,
   SCHEDULER_URL: schedulerUrl,
-  DASHBOARD_PORT: dashboardPort,
+  DASHBOARD_DIR: process.env.DASHBOARD_DIR ?? join(root, 'apps/dashboard/dist'),
   IMAGE_STORE_DIR: process.env.IMAGE_STORE_DIR ?? join(state, 'images'),
   WORKER_WORK_DIR: process.env.WORKER_WORK_DIR ?? join(state, 'work'),
   WORKER_CACHE_DIR: process.env.WORKER_CACHE_DIR ?? join(state, 'cache', 'images'),
+  BOOTFARM_ADMIN_TOKEN: adminToken,
+  BOOTFARM_WORKER_TOKEN: workerToken,
+  SCHEDULER_TOKEN: process.env.SCHEDULER_TOKEN ?? workerToken,
 };
 
 const children = [];
@@ -93,15 +107,33 @@ async function until(check, ms, what) {
 start('scheduler', ['apps/scheduler/dist/main.js']);
 await until(async () => (await fetch(`${schedulerUrl}/api/health`)).ok, 60_000, 'the scheduler');
 start('worker', ['apps/worker/dist/main.js']);
-start('dashboard', [join(root, 'node_modules/vite/bin/vite.js'), 'preview'], join(root, 'apps/dashboard'));
 await until(async () => (await fetch(dashboardUrl)).ok, 30_000, 'the dashboard');
 say(`scheduler ${schedulerUrl} (API docs ${schedulerUrl}/api/docs), dashboard ${dashboardUrl}, logs in .bootfarm/logs/`);
+
+// A vendor for this machine's user, with a fresh token for the API and the dashboard.
+const admin = { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' };
+const vendorName = process.env.BOOTFARM_VENDOR ?? 'local';
+const known = await fetch(`${schedulerUrl}/api/vendors`, { headers: admin });
+if (!known.ok) {
+  console.error(`farm: the admin token was refused (${known.status}); was it revoked? delete .bootfarm/tokens.json or set BOOTFARM_ADMIN_TOKEN`);
+  await stop(1);
+}
+let vendor = (await known.json()).find((v) => v.name === vendorName);
+if (!vendor) vendor = await (await fetch(`${schedulerUrl}/api/vendors`, { method: 'POST', headers: admin, body: JSON.stringify({ name: vendorName }) })).json();
+const issued = await fetch(`${schedulerUrl}/api/vendors/${vendor.id}/tokens`, { method: 'POST', headers: admin, body: JSON.stringify({ name: 'farm.sh', role: 'vendor' }) });
+const { token } = await issued.json();
+if (!issued.ok || !token) {
+  console.error('farm: could not create a vendor token');
+  await stop(1);
+}
+const auth = { authorization: `Bearer ${token}` };
+say(`vendor "${vendorName}" API token (paste it into the dashboard; shown once): ${token}`);
 
 const probe = await ensureProbeImage();
 say(`submitting the probe image ${probe.imagePath} (sha256 ${probe.sha256.slice(0, 12)}…)`);
 const up = await fetch(`${schedulerUrl}/api/images?name=vmspec-probe&format=raw`, {
   method: 'POST',
-  headers: { 'content-type': 'application/octet-stream' },
+  headers: { 'content-type': 'application/octet-stream', ...auth },
   body: Readable.toWeb(createReadStream(probe.imagePath)),
   duplex: 'half',
 });
@@ -112,7 +144,7 @@ if (!up.ok) {
 }
 const created = await fetch(`${schedulerUrl}/api/runs`, {
   method: 'POST',
-  headers: { 'content-type': 'application/json' },
+  headers: { 'content-type': 'application/json', ...auth },
   body: JSON.stringify({ imageId: image.id }),
 });
 let run = await created.json();
@@ -122,7 +154,7 @@ if (!created.ok) {
 }
 say(`run ${run.id} queued; booting under QEMU TCG + edk2…`);
 await until(async () => {
-  run = await (await fetch(`${schedulerUrl}/api/runs/${run.id}`)).json();
+  run = await (await fetch(`${schedulerUrl}/api/runs/${run.id}`, { headers: auth })).json();
   return !['queued', 'running'].includes(run.status);
 }, 300_000, `run ${run.id}`);
 for (const cell of run.cells) {

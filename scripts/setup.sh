@@ -12,6 +12,7 @@ packages=(
   chromium                                                                # dashboard tests
   docker-compose                                                          # validates docker-compose.yml offline
   util-linux                                                              # setpriv, prlimit (QEMU containment)
+  tmux                                                                    # terminal tests of the CLI's live progress
   python3 debian-archive-keyring                                          # fixture builders (apt-get download of arm64 packages)
 )
 

@@ -15,7 +15,7 @@ import { repoRoot, startFarm, type Farm } from './farm.harness.js';
 const scripts = join(repoRoot, 'packages/inspect/scripts');
 
 async function upload(farm: Farm, path: string, format: string, name = 'img') {
-  const res = await fetch(`${farm.schedulerUrl}/api/images?name=${encodeURIComponent(name)}&format=${format}`, {
+  const res = await farm.api(`/api/images?name=${encodeURIComponent(name)}&format=${format}`, {
     method: 'POST',
     headers: { 'content-type': 'application/octet-stream' },
     body: Readable.toWeb(createReadStream(path)) as ReadableStream,

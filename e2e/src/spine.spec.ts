@@ -23,7 +23,7 @@ async function upload(farm: Farm, body: string | Uint8Array | Readable, query: s
     body: body instanceof Readable ? (Readable.toWeb(body) as ReadableStream) : (body as RequestInit['body']),
     duplex: 'half',
   };
-  const res = await fetch(`${farm.schedulerUrl}/api/images?${query}`, init);
+  const res = await farm.api(`/api/images?${query}`, init);
   return { status: res.status, body: (await res.json()) as ImageDto & ErrorDto };
 }
 
@@ -35,7 +35,7 @@ function uploadEarlyAnswer(farm: Farm, body: Readable, headers: Record<string, s
   return new Promise<{ status: number; body: ErrorDto }>((resolve, reject) => {
     const req = request(`${farm.schedulerUrl}/api/images?name=big&format=raw`, {
       method: 'POST',
-      headers: { 'content-type': 'application/octet-stream', ...headers },
+      headers: { 'content-type': 'application/octet-stream', authorization: `Bearer ${farm.token}`, ...headers },
     });
     let answered = false;
     req.on('response', (res) => {
@@ -79,7 +79,7 @@ describe('the spine: one real boot from upload to page', () => {
     assert.equal(again.status, 200, 'the same bytes again return the first record');
     assert.equal(again.body.id, up.body.id);
 
-    const created = await fetch(`${farm.schedulerUrl}/api/runs`, {
+    const created = await farm.api(`/api/runs`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ imageId: up.body.id, timeoutSec: 120 }),
@@ -89,7 +89,7 @@ describe('the spine: one real boot from upload to page', () => {
     assert.equal(run.cells.length, 1);
 
     await waitFor(async () => {
-      run = (await (await fetch(`${farm.schedulerUrl}/api/runs/${run.id}`)).json()) as RunDto;
+      run = (await (await farm.api(`/api/runs/${run.id}`)).json()) as RunDto;
       return run.status !== 'queued' && run.status !== 'running';
     }, 180_000, () => farm.log('worker'));
     const cell = run.cells[0]!;
@@ -111,7 +111,7 @@ describe('the spine: one real boot from upload to page', () => {
     assert.equal(facts.fdtPresent, false);
     assert.equal(facts.done, true);
 
-    const consoleRes = await fetch(`${farm.schedulerUrl}/api/cells/${cell.id}/console`);
+    const consoleRes = await farm.api(`/api/cells/${cell.id}/console`);
     const console = (await consoleRes.json()) as ConsoleDto;
     const texts = console.lines.map((l) => l.text);
     assert.ok(texts.some((t) => t.startsWith('UEFI firmware')), 'the firmware banner is in the console');
@@ -144,19 +144,36 @@ describe('the spine: one real boot from upload to page', () => {
     try {
       const page = await browser.newPage();
       await page.goto(farm.dashboardUrl);
+      // The dashboard asks for a token first; a wrong one is refused, the farm's vendor token accepted.
+      await page.getByLabel('API token').fill('bft_not-a-token');
+      await page.getByRole('button', { name: 'Sign in' }).click();
+      await page.getByRole('alert').getByText('not accepted').waitFor({ timeout: 15_000 });
+      await page.getByLabel('API token').fill(farm.token!);
+      await page.getByRole('button', { name: 'Sign in' }).click();
+      assert.equal(await page.getByTestId('caller').textContent({ timeout: 15_000 }), 'e2e (vendor)');
       const link = page.getByRole('link', { name: 'vmspec-probe' });
       await link.waitFor({ timeout: 15_000 });
       await link.click();
       await page.waitForURL(`**/runs/${run.id}`);
+      // The run's grid links each cell to its page: outcome, console, facts.
+      await page.getByTestId('grid-cell').first().click();
+      await page.waitForURL(`**/cells/${run.cells[0]!.id}`);
       await page.getByTestId('outcome').waitFor({ timeout: 15_000 });
       assert.equal(await page.getByTestId('outcome').textContent(), 'passed');
+      // A finished console opens at its deciding line; the virtual list renders the rows in view only.
       await page.getByTestId('console').getByText('VMSPEC-PROBE result=done', { exact: true }).waitFor({ timeout: 30_000 });
-      const consoleText = await page.getByTestId('console').textContent();
-      assert.match(consoleText ?? '', /UEFI firmware/);
+      await page.getByTestId('console').evaluate((el) => el.scrollTo(0, 0));
+      await page.getByTestId('console').getByText(/^UEFI firmware/).first().waitFor({ timeout: 15_000 });
       const facts = await page.getByTestId('probe-fact').allTextContents();
       assert.ok(facts.some((f) => f.includes('UEFI revision') && f.includes('2.70')), facts.join(' | '));
       assert.ok(facts.some((f) => f.includes('ACPI 2.0') && f.includes('present')), facts.join(' | '));
       await page.screenshot({ path: join(farm.dir, 'run-page.png'), fullPage: true });
+      // Signing out forgets the token: the next page asks for one again.
+      await page.getByRole('button', { name: 'Sign out' }).click();
+      await page.getByLabel('API token').waitFor({ timeout: 15_000 });
+      await page.reload();
+      await page.getByLabel('API token').waitFor({ timeout: 15_000 });
+      assert.equal(await page.evaluate(() => (globalThis as unknown as { localStorage: { getItem(k: string): string | null } }).localStorage.getItem('bootfarm.token')), null);
     } finally {
       await browser.close();
     }
@@ -186,7 +203,7 @@ describe('the spine: one real boot from upload to page', () => {
     assert.match(chunked.body.message, /exceeds the limit/);
 
     // A client that vanishes mid-upload, and one that stalls: both leave nothing behind.
-    const aborted = request(`${farm.schedulerUrl}/api/images?name=gone&format=raw`, { method: 'POST', headers: { 'content-type': 'application/octet-stream' } });
+    const aborted = request(`${farm.schedulerUrl}/api/images?name=gone&format=raw`, { method: 'POST', headers: { 'content-type': 'application/octet-stream', authorization: `Bearer ${farm.token}` } });
     aborted.on('error', () => {});
     aborted.write(new Uint8Array(1024 * 1024));
     await new Promise((r) => setTimeout(r, 300));
@@ -194,7 +211,7 @@ describe('the spine: one real boot from upload to page', () => {
     // A stalled upload (slow loris) has its connection closed once the idle timeout passes.
     const stalledAt = Date.now();
     const stalled = await new Promise<string>((resolve) => {
-      const req = request(`${farm.schedulerUrl}/api/images?name=slow&format=raw`, { method: 'POST', headers: { 'content-type': 'application/octet-stream' } });
+      const req = request(`${farm.schedulerUrl}/api/images?name=slow&format=raw`, { method: 'POST', headers: { 'content-type': 'application/octet-stream', authorization: `Bearer ${farm.token}` } });
       req.on('response', (res) => resolve(`answered ${res.statusCode}`));
       req.on('error', (err: NodeJS.ErrnoException) => resolve(err.code ?? err.message));
       req.write(new Uint8Array(64 * 1024)); // then nothing
@@ -210,35 +227,63 @@ describe('the spine: one real boot from upload to page', () => {
     assert.equal(badName.status, 400);
 
     for (const path of ['/api/runs/8d7c3f4e-0000-4000-8000-000000000000', '/api/runs/not-a-uuid', '/api/images/8d7c3f4e-0000-4000-8000-000000000000', '/api/cells/8d7c3f4e-0000-4000-8000-000000000000/console']) {
-      const res = await fetch(farm.schedulerUrl + path);
+      const res = await farm.api(path);
       assert.equal(res.status, 404, path);
       assert.match(((await res.json()) as ErrorDto).message, /not found/);
     }
 
-    const unknownImage = await fetch(`${farm.schedulerUrl}/api/runs`, {
+    const unknownImage = await farm.api(`/api/runs`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ imageId: '8d7c3f4e-0000-4000-8000-000000000000' }),
     });
     assert.equal(unknownImage.status, 404);
-    const forged = await fetch(`${farm.schedulerUrl}/api/runs`, {
+    const forged = await farm.api(`/api/runs`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ imageId: run.image.id, status: 'passed', vendorId: 'x' }),
+      body: JSON.stringify({ imageId: run.images[0]!.id, status: 'passed', vendorId: 'x' }),
     });
     assert.equal(forged.status, 400, 'unknown fields are refused, not ignored');
 
     // Nothing half-written: the quarantine is empty, the store holds only the probe, one image row.
     await waitFor(() => readdirSync(join(farm.env.IMAGE_STORE_DIR!, 'quarantine')).length === 0, 5_000);
     assert.deepEqual(readdirSync(join(farm.env.IMAGE_STORE_DIR!, 'sha256')), [probeShaBefore]);
-    const runs = (await (await fetch(`${farm.schedulerUrl}/api/runs`)).json()) as { items: unknown[] };
+    const runs = (await (await farm.api(`/api/runs`)).json()) as { items: unknown[] };
     assert.equal(runs.items.length, 1);
   });
 
   test('the API documents itself (OpenAPI)', async () => {
-    const doc = (await (await fetch(`${farm.schedulerUrl}/api/openapi.json`)).json()) as { paths: Record<string, unknown>; components: { schemas: Record<string, unknown> } };
+    const doc = (await (await farm.api(`/api/openapi.json`)).json()) as { paths: Record<string, unknown>; components: { schemas: Record<string, unknown> } };
     for (const path of ['/api/images', '/api/runs', '/api/runs/{id}', '/api/cells/{id}/console']) assert.ok(doc.paths[path], path);
     assert.ok(doc.components.schemas.RunDto);
-    assert.equal((await fetch(`${farm.schedulerUrl}/api/docs`)).status, 200);
+    assert.equal((await farm.api(`/api/docs`)).status, 200);
+    for (const path of ['/api/runs/{id}/compliance', '/api/runs/{id}/compliance/junit', '/api/runs/{id}/compliance/html']) assert.ok(doc.paths[path], path);
+  });
+
+  test('a matrix run boots what can exist and keeps the impossible cells as not applicable, with the reason', async () => {
+    const post = (body: unknown) =>
+      farm.api(`/api/runs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    // GICv2 cannot address 9 vCPUs: that cell exists only as not applicable.
+    const created = await post({ imageId: run.images[0]!.id, timeoutSec: 120, matrix: { axes: { gic: ['v2', 'v3'], cpus: [9] } } });
+    assert.equal(created.status, 201, await created.clone().text());
+    let matrixRun = (await created.json()) as RunDto;
+    assert.equal(matrixRun.cells.length, 2);
+    const impossible = matrixRun.cells.find((c) => c.profile.gic === 'v2')!;
+    assert.equal(impossible.status, 'not_applicable');
+    assert.match(impossible.reason ?? '', /8/, 'the reason names the GICv2 limit');
+    await waitFor(async () => {
+      matrixRun = (await (await farm.api(`/api/runs/${matrixRun.id}`)).json()) as RunDto;
+      return matrixRun.status !== 'queued' && matrixRun.status !== 'running';
+    }, 180_000, () => farm.log('worker'));
+    assert.equal(matrixRun.status, 'passed', 'a not-applicable cell does not decide the run');
+    assert.equal(matrixRun.cells.find((c) => c.profile.gic === 'v3')!.status, 'passed');
+    assert.equal(matrixRun.cells.find((c) => c.profile.gic === 'v2')!.attempts, 0, 'never booted');
+
+    const nothingRuns = await post({ imageId: run.images[0]!.id, matrix: { axes: { gic: ['v2'], cpus: [9] } } });
+    assert.equal(nothingRuns.status, 400);
+    const both = await post({ imageId: run.images[0]!.id, profiles: [matrixRun.cells[0]!.profile], matrix: { preset: 'quick' } });
+    assert.equal(both.status, 400);
+    const typo = await post({ imageId: run.images[0]!.id, matrix: { axes: { gics: ['v2'] } } });
+    assert.equal(typo.status, 400, 'an unknown axis is refused, not ignored');
   });
 });

@@ -3,6 +3,8 @@ import { ConfigError } from '@bootfarm/config';
 import { migrateDeploy } from '@bootfarm/db';
 import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { Logger as PinoLogger } from 'nestjs-pino';
 import type { Server } from 'node:http';
 import { AppModule } from './app.module.js';
 import { loadSchedulerConfig } from './config.js';
@@ -10,15 +12,17 @@ import { serveOpenApi } from './openapi.js';
 
 async function bootstrap(): Promise<void> {
   const config = loadSchedulerConfig();
+  // Logs are buffered until pino is in place, so every line, the first included, is JSON.
+  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config), { bufferLogs: true, bodyParser: false });
+  app.useLogger(app.get(PinoLogger));
   const logger = new Logger('Scheduler');
+  // Before init: module init hooks query the schema.
   if (config.MIGRATE_ON_START) {
     const { applied } = await migrateDeploy({ databaseUrl: config.DATABASE_URL });
     logger.log(applied.length ? `applied migrations: ${applied.join(', ')}` : 'database schema is up to date');
   }
-  const app = await NestFactory.create(AppModule.forRoot(config), {
-    logger: levels(config.LOG_LEVEL),
-    bodyParser: true,
-  });
+  // JSON only, and small: uploads are streamed (octet-stream) and never pass through a parser.
+  app.useBodyParser('json', { limit: config.JSON_BODY_MAX_BYTES });
   app.enableShutdownHooks();
   serveOpenApi(app);
   const server = app.getHttpServer() as Server;
@@ -27,11 +31,6 @@ async function bootstrap(): Promise<void> {
   server.requestTimeout = 0; // uploads are long; the image store's idle guard bounds them instead
   await app.listen(config.SCHEDULER_PORT, config.SCHEDULER_HOST);
   logger.log(`listening on ${await app.getUrl()}`);
-}
-
-function levels(level: string) {
-  const all = ['error', 'warn', 'log', 'debug', 'verbose'] as const;
-  return all.slice(0, all.indexOf(level as (typeof all)[number]) + 1);
 }
 
 bootstrap().catch((err: unknown) => {

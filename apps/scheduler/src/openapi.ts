@@ -13,6 +13,11 @@ const schemas = {
   ResultDto: contracts.ResultDto,
   ConsoleDto: contracts.ConsoleDto,
   ErrorDto: contracts.ErrorDto,
+  CreateVendorRequest: contracts.CreateVendorRequest,
+  VendorDto: contracts.VendorDto,
+  CreateTokenRequest: contracts.CreateTokenRequest,
+  CreatedTokenDto: contracts.CreatedTokenDto,
+  MeDto: contracts.MeDto,
 };
 
 /**
@@ -24,6 +29,8 @@ export function serveOpenApi(app: INestApplication): void {
     .setTitle('Bootfarm scheduler API')
     .setDescription('Upload ARM VM images, run them on the boot matrix, read results and consoles.')
     .setVersion('0.1.0')
+    .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'An API token: bft_ followed by 43 base64url characters' })
+    .addSecurityRequirements('bearer')
     .build();
   const document = SwaggerModule.createDocument(app, config);
   document.components = {

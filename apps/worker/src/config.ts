@@ -1,4 +1,5 @@
 import { databaseEnv, loadEnv, logEnv, queueEnv, redisEnv } from '@bootfarm/config';
+import { Capability } from '@bootfarm/contracts';
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import { z } from 'zod';
@@ -11,6 +12,8 @@ const WorkerEnv = z.object({
   ...logEnv,
   /** Where the worker fetches images by id (and verifies their sha256). */
   SCHEDULER_URL: z.url({ protocol: /^https?$/ }),
+  /** The worker's API token (the scheduler's BOOTFARM_WORKER_TOKEN, or one an admin created with role worker). */
+  SCHEDULER_TOKEN: z.preprocess((v) => (v === '' ? undefined : v), z.string().min(1).optional()),
   /** Boots this worker runs at once (~250–400 MiB of RAM and one core each under TCG). */
   WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(1),
   /** Name shown in attempts; unique per worker process. */
@@ -21,6 +24,30 @@ const WorkerEnv = z.object({
   WORKER_CACHE_DIR: z.string().min(1).default('.bootfarm/cache/images'),
   /** How long SIGTERM waits for running boots before cancelling them. */
   WORKER_DRAIN_TIMEOUT_MS: z.coerce.number().int().min(0).default(30_000),
+  /**
+   * Comma list of capabilities to serve (`qemu-tcg:aarch64,qemu-tcg:arm`); default: every one
+   * the host probe finds runnable. A listed capability the host cannot run fails the health boot.
+   */
+  WORKER_CAPABILITIES: z
+    .string()
+    .optional()
+    .transform((v) => (v === undefined || v.trim() === '' ? undefined : v.split(',').map((c) => c.trim())))
+    .pipe(z.array(Capability).min(1).optional()),
+  /** Heartbeat into the worker registry; 3 missed heartbeats read as offline. */
+  WORKER_HEARTBEAT_MS: z.coerce.number().int().min(100).default(10_000),
+  /** BullMQ lock of a running job (renewed at half of it while the event loop is free). */
+  WORKER_LOCK_DURATION_MS: z.coerce.number().int().min(500).default(30_000),
+  /** How often BullMQ looks for jobs whose worker vanished (their lock expired). */
+  WORKER_STALLED_INTERVAL_MS: z.coerce.number().int().min(500).default(30_000),
+  /** How long a finished boot's result write is retried while PostgreSQL is unreachable. */
+  WORKER_RESULT_RETRY_MS: z.coerce.number().int().min(0).default(600_000),
+  /** Limit of the health boot (the known-good probe image on each served capability). */
+  WORKER_HEALTH_BOOT_TIMEOUT_MS: z.coerce.number().int().min(1_000).default(60_000),
+  /**
+   * Load tests only: replay this recorded console (`.tlog`) for every boot instead of starting a
+   * guest (the emulator's ReplayLauncher). Every result then says it was a replay.
+   */
+  WORKER_REPLAY_TRANSCRIPT: z.preprocess((v) => (v === '' ? undefined : v), z.string().min(1).optional()),
 });
 
 /** The worker's validated configuration. */

@@ -5,6 +5,7 @@ type Line = { seq: number; offsetMs: number; text: string };
 /**
  * Batches console lines into PostgreSQL while a boot runs (a write every `intervalMs` or
  * `maxBatch` lines), so the dashboard can follow a live boot without a write per line.
+ * After each stored batch it NOTIFYs, which wakes the scheduler's live console streams.
  */
 export class ConsoleWriter {
   private pending: Line[] = [];
@@ -47,8 +48,23 @@ export class ConsoleWriter {
     const batch = this.pending;
     this.pending = [];
     // Writes are chained so lines land in order; a failed batch is remembered for flush().
-    this.chain = this.chain.then(() => this.repo.appendConsole(this.attemptId, batch)).catch((err) => {
-      this.failure ??= err;
-    });
+    const lastSeq = batch.at(-1)!.seq;
+    this.chain = this.chain
+      .then(async () => {
+        await this.repo.appendConsole(this.attemptId, batch);
+        await this.notify(lastSeq);
+      })
+      .catch((err: unknown) => {
+        this.failure ??= err;
+      });
+  }
+
+  /** Wakes live console streams; a lost notification only delays them to their next poll. */
+  private async notify(lastSeq: number): Promise<void> {
+    try {
+      await this.repo.notifyConsole(this.attemptId, lastSeq);
+    } catch {
+      // not a console failure: the lines are stored
+    }
   }
 }

@@ -19,6 +19,8 @@ export class ImageCache {
   constructor(
     private readonly dir: string,
     private readonly schedulerUrl: string,
+    /** Sent as `Authorization: Bearer`; the scheduler answers 401 without it. */
+    private readonly token?: string,
   ) {
     mkdirSync(dir, { recursive: true });
   }
@@ -29,7 +31,8 @@ export class ImageCache {
     if (existsSync(path)) return path;
     const part = join(this.dir, `${image.sha256}.${randomUUID()}.part`);
     try {
-      const res = await fetch(new URL(`/api/images/${image.id}/content`, this.schedulerUrl));
+      const headers: Record<string, string> = this.token ? { authorization: `Bearer ${this.token}` } : {};
+      const res = await fetch(new URL(`/api/images/${image.id}/content`, this.schedulerUrl), { headers });
       if (!res.ok || !res.body) throw new ImageFetchError(`the scheduler answered ${res.status} for image ${image.id}`);
       const hash = createHash('sha256');
       const tap = new Transform({ transform: (chunk: Buffer, _e, done) => (hash.update(chunk), done(null, chunk)) });

@@ -9,3 +9,9 @@ test("the emulator's profile is the contracts' profile", () => {
   assert.deepEqual(VmProfile.parse(emulatorDefault), emulatorDefault);
   assert.deepEqual(emulatorDefault, contractsDefault);
 });
+
+test("the emulator's backend capabilities are the contracts' queue capabilities", async () => {
+  const { Capability } = await import('@bootfarm/contracts');
+  const { backendCapabilities } = await import('@bootfarm/emulator');
+  assert.deepEqual([...backendCapabilities], Capability.options);
+});

@@ -1,6 +1,9 @@
 import { z } from 'zod';
 import { BootStage, CellStatus, ImageFormat, Outcome, RunStatus, RunTrigger } from './enums.js';
-import { Backend, VmProfile } from './profile.js';
+import { Backend, VmProfile, profileKey } from './profile.js';
+import { ComplianceProfile, ProfileSummary } from './compliance.js';
+import { MatrixSpec } from './matrix.js';
+import { Capability } from './farm.js';
 
 // The scheduler's HTTP API, shared by the scheduler, the dashboard and the CLI.
 
@@ -55,13 +58,40 @@ export const UploadImageQuery = z.strictObject({
 });
 export type UploadImageQuery = z.infer<typeof UploadImageQuery>;
 
+/** How many images one run may hold (each is booted on every cell). */
+export const MAX_RUN_IMAGES = 16;
+
 /** Body of POST /api/runs. */
 export const CreateRunRequest = z.strictObject({
-  imageId: z.uuid(),
+  /** The image to test, or */
+  imageId: z.uuid().optional(),
+  /** several images, each booted on every cell of the matrix (one report per image). */
+  imageIds: z
+    .array(z.uuid())
+    .min(1)
+    .max(MAX_RUN_IMAGES)
+    .refine((ids) => new Set(ids).size === ids.length, 'imageIds must be distinct')
+    .optional(),
   /** Cell timeout in seconds. */
   timeoutSec: z.number().int().min(5).max(3600).default(120),
-});
+  /** The platforms to boot on, one cell each (default: the reference AArch64 virt machine). */
+  profiles: z
+    .array(VmProfile)
+    .min(1)
+    .max(64)
+    .refine((ps) => new Set(ps.map(profileKey)).size === ps.length, 'profiles must be distinct')
+    .optional(),
+  /** Or a declarative matrix (preset, axes, include/exclude); cells that cannot exist are kept as not applicable. */
+  matrix: MatrixSpec.optional(),
+})
+  .refine((r) => !(r.profiles && r.matrix), { message: 'give profiles or matrix, not both', path: ['matrix'] })
+  .refine((r) => (r.imageId === undefined) !== (r.imageIds === undefined), { message: 'give imageId or imageIds (exactly one of them)', path: ['imageIds'] });
 export type CreateRunRequest = z.input<typeof CreateRunRequest>;
+
+/** The images of a run, in the order they were given. */
+export function runImageIds(request: { imageId?: string | undefined; imageIds?: string[] | undefined }): string[] {
+  return request.imageIds ?? (request.imageId ? [request.imageId] : []);
+}
 
 /** The accepted result of a cell. */
 export const ResultDto = z.object({
@@ -81,30 +111,52 @@ export type ResultDto = z.infer<typeof ResultDto>;
 /** A matrix cell of a run. */
 export const CellDto = z.object({
   id: z.uuid(),
+  /** The run's image this cell boots. */
+  imageId: z.uuid(),
   key: z.string(),
   backend: Backend,
   profile: VmProfile,
   status: CellStatus,
+  /** Why a not_applicable cell cannot exist. */
+  reason: z.string().nullable(),
   attempts: z.number().int().nonnegative(),
   startedAt: z.iso.datetime().nullable(),
   finishedAt: z.iso.datetime().nullable(),
   result: ResultDto.nullable(),
+  /**
+   * Set while the cell is queued and no online worker in good or unknown health serves the
+   * capability it needs ("no capable worker"): it waits visibly instead of failing.
+   */
+  waitingFor: Capability.nullable(),
 });
 export type CellDto = z.infer<typeof CellDto>;
+
+/** An image as runs refer to it. */
+export const ImageRefDto = ImageDto.pick({ id: true, name: true, sha256: true, format: true });
+export type ImageRefDto = z.infer<typeof ImageRefDto>;
+
+/** A run's image with its compliance verdict per profile, once every cell of the run has ended. */
+export const RunImageDto = ImageRefDto.extend({ compliance: z.record(ComplianceProfile, ProfileSummary).nullable() });
+export type RunImageDto = z.infer<typeof RunImageDto>;
 
 /** A run in lists. */
 export const RunSummaryDto = z.object({
   id: z.uuid(),
   status: RunStatus,
   trigger: RunTrigger,
-  image: ImageDto.pick({ id: true, name: true, sha256: true, format: true }),
+  /** The run's images, in submission order. */
+  images: z.array(ImageRefDto),
   createdAt: z.iso.datetime(),
   finishedAt: z.iso.datetime().nullable(),
 });
 export type RunSummaryDto = z.infer<typeof RunSummaryDto>;
 
-/** A run with its cells. */
-export const RunDto = RunSummaryDto.extend({ cells: z.array(CellDto) });
+/** A run with its cells and, once every cell is terminal, each image's compliance verdict per profile. */
+export const RunDto = RunSummaryDto.extend({
+  images: z.array(RunImageDto),
+  /** Image-major (in the order of `images`), then by cell key. */
+  cells: z.array(CellDto),
+});
 export type RunDto = z.infer<typeof RunDto>;
 
 /** A console line with its offset since the emulator started. */

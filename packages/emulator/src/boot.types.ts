@@ -177,6 +177,14 @@ export interface BootRequest {
   readonly stopOnFailureSignature?: boolean;
   /** After a success marker, how long the guest gets to power off by itself before QMP `quit` (default 3 s). */
   readonly markerGraceMs?: number;
+  /**
+   * Absolute path of a UEFI variable store (pflash unit 1) outside `workDir`, used instead of a
+   * fresh per-boot copy of the template: created from the template (mode 0600, owned by `runAs`)
+   * when it does not exist, reused as it is when it does, and never removed by the launcher.
+   * Lets boots of one VM share variables (FW-7 persistence). Ignored by firmware without a vars
+   * store (U-Boot's `-bios`).
+   */
+  readonly varsStore?: string;
 }
 
 /** The commands a boot ran, exact, so a human can reproduce it. */
@@ -189,7 +197,10 @@ export interface BootCommand {
   readonly launchArgv: readonly string[];
   /** The `qemu-img create` argv that made the overlay. */
   readonly overlayArgv: readonly string[];
-  /** A shell script (one command per line) that recreates the work dir, the overlay and the vars copy, then boots. */
+  /**
+   * A shell script (one command per line) that recreates the work dir, the overlay and the vars
+   * copy (or creates the shared vars store only if it is missing), then boots.
+   */
   readonly reproduce: string;
 }
 
@@ -201,6 +212,10 @@ export interface FirmwareRecord {
   readonly varsTemplatePath: string;
   /** Hex sha256 of the vars template (copied fresh per boot), or null if it could not be read. */
   readonly varsTemplateSha256: string | null;
+  /** The shared store the boot used instead of a fresh copy ({@link BootRequest.varsStore}), if any. */
+  readonly varsStorePath?: string;
+  /** True when this boot created the shared store from the template, false when it reused it. */
+  readonly varsStoreCreated?: boolean;
 }
 
 /** Resource limits applied to QEMU through prlimit. */

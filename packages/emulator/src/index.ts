@@ -18,6 +18,7 @@ export * from './qmp.client.js';
 export * from './file.hasher.js';
 export * from './image-header.guard.js';
 export * from './qemu.launcher.js';
+export * from './replay.launcher.js';
 export * from './failure-signature.normaliser.js';
 export * from './guest-facts.extractor.js';
 export * from './firmware.catalog.js';

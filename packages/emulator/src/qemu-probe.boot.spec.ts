@@ -125,7 +125,7 @@ function assertCommand(r: BootReport, p: VmProfile): void {
 /** What the probe reports must follow from the profile. */
 function assertFacts({ texts }: Booted, p: VmProfile): void {
   const has = (fact: string): boolean => texts.has(`VMSPEC-PROBE ${fact}`);
-  assert.ok(has(`banner=vmspec-probe/1 arch=${p.arch}`), `banner arch=${p.arch}`);
+  assert.ok(has(`banner=vmspec-probe/2 arch=${p.arch}`), `banner arch=${p.arch}`);
   if (p.firmware === 'u-boot') {
     assert.ok(has('fw.vendor=Das U-Boot'));
     assert.ok(has('fdt=present') && has('acpi20=absent'), 'U-Boot hands over a device tree and no ACPI');

@@ -2,10 +2,11 @@
  * The QEMU backends (TCG, and KVM on an arm64 host): boot one image on one `virt` profile
  * (AArch64 or 32-bit ARM, edk2 or U-Boot, ACPI or DT, GICv2/v3, virtio-pci/mmio), contained
  * (setpriv --pdeathsig, prlimit, seccomp sandbox, own process group, no network), through a
- * throwaway overlay and a fresh UEFI varstore, and reports what happened.
+ * throwaway overlay and a fresh UEFI varstore (or a shared one the caller names), and reports
+ * what happened.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { chmod, chown, copyFile } from 'node:fs/promises';
+import { chmod, chown, lstat } from 'node:fs/promises';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import {
@@ -43,6 +44,7 @@ import {
 } from './boot-session.js';
 import { BootRequestInvalidError, ProfileNotSupportedError } from './emulator.errors.js';
 import { FileHasher } from './file.hasher.js';
+import { SparseCopier } from './sparse.copier.js';
 import {
   buildContainmentPrefix,
   buildOverlayCommand,
@@ -168,6 +170,8 @@ export class QemuLauncher implements BootBackend {
   readonly id: 'qemu-tcg' | 'qemu-kvm';
   private readonly config: LauncherConfig;
   private readonly hasher = new FileHasher();
+  /** Vars copies write only the template's non-zero chunks (Debian's is all zeros). */
+  private readonly varsCopier = new SparseCopier();
 
   constructor(options: QemuLauncherOptions = {}) {
     const aa64Edk2 = defaultFirmwareCatalog['aarch64/edk2'] as Extract<FirmwareFiles, { kind: 'pflash' }>;
@@ -238,7 +242,7 @@ export class QemuLauncher implements BootBackend {
     const unsupported = this.unsupportedReasons(request.profile);
     if (unsupported.length > 0) throw new ProfileNotSupportedError(this.id, unsupported);
     validateRequest(request);
-    return new QemuBootSession(this.config, this.hasher, request, startedAt).run();
+    return new QemuBootSession(this.config, this.hasher, this.varsCopier, request, startedAt).run();
   }
 }
 
@@ -247,6 +251,15 @@ function validateRequest(r: BootRequest): void {
     const sock = workDirLayout(path.resolve(workDir)).qmpSocket;
     return Buffer.byteLength(sock) > MAX_SOCKET_PATH_BYTES ? [`workDir is too long for a UNIX socket path (${sock})`] : [];
   });
+  if (r.varsStore !== undefined) {
+    if (typeof r.varsStore !== 'string' || !path.isAbsolute(r.varsStore)) {
+      problems.push('varsStore must be an absolute path');
+    } else if (typeof r.workDir === 'string') {
+      // The work dir is removed at the end of the boot: a store inside it would not be shared.
+      const rel = path.relative(path.resolve(r.workDir), path.resolve(r.varsStore));
+      if (rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel))) problems.push('varsStore must lie outside workDir (it is removed)');
+    }
+  }
   if (problems.length > 0) throw new BootRequestInvalidError(problems);
 }
 
@@ -267,6 +280,9 @@ class QemuBootSession {
 
   private firmware: FirmwareRecord;
   private readonly firmwareFiles: FirmwareFiles;
+  /** pflash unit 1: the per-boot copy, or the caller's shared store. */
+  private readonly varsPath: string;
+  private readonly sharedVars: boolean;
   private child: ChildProcess | null = null;
   private qemuStart = 0;
   private cause: BootEndCause | null = null;
@@ -281,6 +297,7 @@ class QemuBootSession {
   constructor(
     private readonly config: LauncherConfig,
     private readonly hasher: FileHasher,
+    private readonly varsCopier: SparseCopier,
     private readonly request: BootRequest,
     private readonly startedAt: number,
   ) {
@@ -290,7 +307,15 @@ class QemuBootSession {
     const arch = request.profile.arch;
     // unsupportedReasons() has vetted arch and firmware: the catalogue has this entry.
     this.firmwareFiles = firmwareFor(config.firmware, arch, request.profile.firmware)!;
-    this.argv = buildQemuCommand(request, { ...this.layout, qemuSystem: config.qemuSystem[arch], firmware: this.firmwareFiles });
+    // U-Boot (-bios) has no vars store: a requested shared store is ignored.
+    this.sharedVars = this.firmwareFiles.kind === 'pflash' && request.varsStore !== undefined;
+    this.varsPath = this.sharedVars ? path.resolve(request.varsStore!) : this.layout.varsCopy;
+    this.argv = buildQemuCommand(request, {
+      ...this.layout,
+      varsCopy: this.varsPath,
+      qemuSystem: config.qemuSystem[arch],
+      firmware: this.firmwareFiles,
+    });
     const rlimits: RlimitRecord = { ...defaultRlimits(request.profile, request.timeoutMs), ...config.rlimits };
     this.launchArgv = [
       ...buildContainmentPrefix({ setpriv: config.setpriv, prlimit: config.prlimit, rlimits, runAs: config.runAs }),
@@ -309,7 +334,12 @@ class QemuBootSession {
       overlayArgv,
       reproduce: [
         shellJoin(['mkdir', '-p', '-m', '700', this.workDir.path]),
-        ...(this.firmwareFiles.kind === 'pflash' ? [shellJoin(['cp', this.firmwareFiles.varsTemplate, this.layout.varsCopy])] : []),
+        ...(this.firmwareFiles.kind !== 'pflash'
+          ? []
+          : this.sharedVars
+            ? // The shared store is only created when missing; otherwise the boot reuses what is in it.
+              [`${shellJoin(['test', '-e', this.varsPath])} || ${shellJoin(['install', '-m', '600', this.firmwareFiles.varsTemplate, this.varsPath])}`]
+            : [shellJoin(['cp', this.firmwareFiles.varsTemplate, this.layout.varsCopy])]),
         shellJoin(overlayArgv),
         shellJoin(this.argv),
       ].join('\n'),
@@ -331,6 +361,7 @@ class QemuBootSession {
       codeSha256: null,
       varsTemplatePath: this.firmwareFiles.kind === 'pflash' ? this.firmwareFiles.varsTemplate : '',
       varsTemplateSha256: null,
+      ...(this.sharedVars ? { varsStorePath: this.varsPath } : {}),
     };
     this.silenceMs = silenceLimitMs(request);
     this.console = new BootConsole({
@@ -388,17 +419,49 @@ class QemuBootSession {
     this.failWith(await checkBootImage(this.request.image));
     if (this.stopped) return;
     if (this.firmwareFiles.kind === 'pflash') {
-      try {
-        await copyFile(this.firmwareFiles.varsTemplate, this.layout.varsCopy);
-        await chmod(this.layout.varsCopy, 0o600);
-        if (this.config.runAs) await chown(this.layout.varsCopy, this.config.runAs.uid, this.config.runAs.gid);
-      } catch (e) {
-        this.failSetup('host_setup_failed', `Could not copy the UEFI vars template into the work dir: ${errorMessage(e)}.`);
-        return;
+      if (this.sharedVars) {
+        await this.prepareSharedVars(this.firmwareFiles.varsTemplate);
+        if (this.stopped) return;
+      } else {
+        try {
+          await this.varsCopier.copy(this.firmwareFiles.varsTemplate, this.layout.varsCopy);
+          await chmod(this.layout.varsCopy, 0o600);
+          if (this.config.runAs) await chown(this.layout.varsCopy, this.config.runAs.uid, this.config.runAs.gid);
+        } catch (e) {
+          this.failSetup('host_setup_failed', `Could not copy the UEFI vars template into the work dir: ${errorMessage(e)}.`);
+          return;
+        }
       }
     }
     if (this.stopped) return;
     await this.createOverlay();
+  }
+
+  /** Reuses the shared vars store as it is, or creates it from the template when missing. */
+  private async prepareSharedVars(template: string): Promise<void> {
+    const store = this.varsPath;
+    let created = false;
+    try {
+      // COPYFILE_EXCL: two boots racing to create the store never overwrite each other's.
+      await this.varsCopier.copy(template, store, { exclusive: true });
+      created = true;
+      await chmod(store, 0o600);
+      if (this.config.runAs) await chown(store, this.config.runAs.uid, this.config.runAs.gid);
+    } catch (e) {
+      if (created || (e as NodeJS.ErrnoException).code !== 'EEXIST') {
+        this.failSetup('host_setup_failed', `Could not create the UEFI vars store ${store} from the template: ${errorMessage(e)}.`);
+        return;
+      }
+      try {
+        // lstat: QEMU opens it read-write, so a symlink or device here is refused, not followed.
+        const st = await lstat(store);
+        if (!st.isFile()) throw new Error('not a regular file');
+      } catch (e2) {
+        this.failSetup('host_setup_failed', `The UEFI vars store ${store} cannot be used: ${errorMessage(e2)}.`);
+        return;
+      }
+    }
+    this.firmware = { ...this.firmware, varsStorePath: store, varsStoreCreated: created };
   }
 
   private async checkFirmware(): Promise<void> {
@@ -411,6 +474,7 @@ class QemuBootSession {
     }
     const [code, vars] = await Promise.allSettled([this.hasher.sha256(fw.code), this.hasher.sha256(fw.varsTemplate)]);
     this.firmware = {
+      ...this.firmware,
       codePath: fw.code,
       codeSha256: code.status === 'fulfilled' ? code.value : null,
       varsTemplatePath: fw.varsTemplate,

@@ -17,6 +17,7 @@
 //   FAKE_XL_CRASH=1           instead of powering off, the domain is left crashed (on_crash=preserve)
 //   FAKE_XL_FAIL_CREATE=MSG   `create` fails with MSG, exit status 1
 //   FAKE_XL_FAIL_DESTROY=1    `destroy` fails (exit 1) and leaves the domain
+//   FAKE_XL_UNPAUSE_RETURN_MS `unpause` returns this long after the domain started (a slow host)
 import { appendFileSync, copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
@@ -273,6 +274,7 @@ switch (cmd) {
     break;
   case 'unpause':
     unpause(args[0]);
+    await new Promise((r) => setTimeout(r, Number(env.FAKE_XL_UNPAUSE_RETURN_MS ?? '0')));
     break;
   case 'domid': {
     const { dom, state } = liveState(args[0]);

@@ -18,7 +18,7 @@
 #   vendoronly  GPT, FAT32 ESP with only \EFI\debian\grubaa64.efi
 #   noesp       GPT with a single Linux partition
 #
-# The PE files are tiny UEFI applications built with clang + lld (see /work/shared/FACTS.md).
+# The PE files are tiny UEFI applications built with clang + lld (clang -target aarch64-unknown-windows, then lld-link /subsystem:efi_application).
 set -euo pipefail
 
 OUT=${1:?usage: build-fixture-images.sh OUTDIR [NAME...]}

@@ -7,3 +7,4 @@ export type { Evidence, Finding, FindingLevel } from './finding.js';
 export * from './container/index.js';
 export * from './disk/index.js';
 export { inspectImage, type InspectionPolicy, type InspectionReport } from './image.inspector.js';
+export { inspectIsolated, assertReachableByOthers, type IsolatedInspection, type IsolationLimits } from './isolated.inspector.js';

@@ -71,7 +71,7 @@ compile_app() { # arch, out.efi
     arm) cflags=(-target thumbv7-unknown-windows -march=armv7-a -mno-movt -mfpu=none) ;;
     *) die "unknown arch '$arch'" ;;
   esac
-  for src in probe fdt; do
+  for src in probe fdt acpi smbios; do
     clang "${cflags[@]}" -std=c11 -Os -Wall -Wextra -Werror \
       -ffreestanding -fno-stack-protector -fshort-wchar -fno-builtin \
       -c "$SRC_DIR/$src.c" -o "$WORK/$src-$arch.obj"

@@ -3,9 +3,10 @@
  * firmware hands an OS loader as `VMSPEC-PROBE key=value` console lines and
  * then powers the VM off.
  *
- * This module builds and caches the probe's disk image ({@link ensureProbeImage})
- * and parses the probe's console output ({@link parseProbeLines}).
- * It uses Node built-ins only and reads no environment variables.
+ * This module builds and caches the probe's disk image ({@link ensureProbeImage}), parses the
+ * probe's console output ({@link parseProbeLines}; the pure protocol reader is `./protocol`,
+ * also exported as `@bootfarm/probe/protocol`) and boots the probe on a VM profile
+ * ({@link probePlatform}). It reads no environment variables.
  *
  * @packageDocumentation
  */
@@ -16,8 +17,10 @@ import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-/** Prefix of every line the probe prints (followed by one space, then `key=value`). */
-export const PROBE_PREFIX = 'VMSPEC-PROBE';
+import { probeFactsFromRecords, readProbeRecords, type ProbeFacts } from './protocol.js';
+
+export * from './protocol.js';
+export * from './platform-probe.js';
 
 /** Guest architectures the probe is built for. */
 export type ProbeArch = 'aarch64' | 'arm';
@@ -176,158 +179,15 @@ function runBuild(outDir: string): Promise<void> {
   });
 }
 
-
-
-
-/** Facts extracted from the probe's console output by {@link parseProbeLines}. */
-export interface ProbeFacts {
-  /** `banner`, e.g. `vmspec-probe/1 arch=aarch64`. */
-  banner?: string;
-  /** Architecture named in the banner, e.g. `aarch64`. */
-  arch?: string;
-  /** `uefi.revision` as printed, e.g. `2.70` (see also `uefiRevisionRaw`). */
-  uefiRevision?: string;
-  /** `uefi.revision_raw`: EFI_SYSTEM_TABLE.Hdr.Revision in hex, e.g. `0x0000000000020046`. */
-  uefiRevisionRaw?: string;
-  /** `fw.vendor`: FirmwareVendor in ASCII (non-printable characters shown as `?`). */
-  firmwareVendor?: string;
-  /** `fw.revision`: FirmwareRevision in hex. */
-  firmwareRevision?: string;
-  /** `cpu.current_el`: exception level the application ran at (AArch64 only). */
-  currentEl?: number;
-  /** `cpu.cpsr_mode`: CPSR.M of a 32-bit ARM probe, e.g. 0x13 (SVC, PL1) or 0x1a (HYP, PL2). */
-  cpsrMode?: number;
-  /** `timer.cntfrq_hz`: generic timer frequency. */
-  timerFrequencyHz?: number;
-  /** `cfgtable.count`: EFI_SYSTEM_TABLE.NumberOfTableEntries. */
-  configTableCount?: number;
-  /** Every `cfgtable.guid`, in order, lowercase. */
-  configTableGuids: string[];
-  /** `fdt`: a DEVICE_TREE configuration table was installed. */
-  fdtPresent?: boolean;
-  /** `acpi20`: an ACPI 2.0+ RSDP configuration table was installed. */
-  acpi20Present?: boolean;
-  /** `acpi10`: an ACPI 1.0 RSDP configuration table was installed. */
-  acpi10Present?: boolean;
-  /** `smbios3`: an SMBIOS 3.x entry point was installed. */
-  smbios3Present?: boolean;
-  /** `smbios`: an SMBIOS 2.x entry point was installed. */
-  smbiosPresent?: boolean;
-  /** `fdt.magic`: true for `ok`, false for `bad`. */
-  fdtMagicOk?: boolean;
-  /** `fdt.totalsize` in bytes. */
-  fdtTotalSize?: number;
-  /** `fdt.version`. */
-  fdtVersion?: number;
-  /** `fdt.root.compatible`: first string of the root node's compatible, e.g. `linux,dummy-virt`. */
-  fdtRootCompatible?: string;
-  /** `fdt.error`: why the probe could not read the root compatible. */
-  fdtError?: string;
-  /** `acpi.rsdp.revision`: 2 or more for ACPI 2.0+. */
-  acpiRsdpRevision?: number;
-  /** `rt.gettime`: status of GetTime, e.g. `EFI_SUCCESS`, `EFI_UNSUPPORTED` or a hex code. */
-  getTime?: string;
-  /** `rt.gettime.time`: `YYYY-MM-DDTHH:MM:SS` as the RTC reported it (no zone). */
-  getTimeValue?: string;
-  /** True once `result=done` was seen: the probe ran to the end. */
-  done: boolean;
-  /** True when the probe reported `result=reset-failed` (ResetSystem returned). */
-  resetFailed: boolean;
-  /** Every key with all its values in order of appearance. */
-  raw: Record<string, string[]>;
-}
-
-// Bounds for hostile input: the probe itself never prints more than 256 characters a line.
-const MAX_KEY_LENGTH = 128;
-const MAX_VALUE_LENGTH = 4096;
-const KEY_PATTERN = /^[A-Za-z0-9_.-]+$/;
-
 /**
- * Extracts the probe's facts from console lines.
- *
- * A fact is `VMSPEC-PROBE key=value` anywhere in a line: firmware output such
- * as ANSI escape sequences may precede the prefix, and two facts that ended up
- * on one line (a lost line break) are both read. Trailing CR/LF and spaces are
- * dropped. Segments without `=`, with an invalid key, or outside any prefix are
- * ignored. For single-valued fields the last occurrence wins; `raw` keeps all.
- * Never throws on strings.
+ * Extracts the probe's facts from console lines (strings): every `VMSPEC-PROBE key=value` segment
+ * ({@link splitProbeFacts}), typed by {@link probeFactsFromRecords}. For single-valued fields the
+ * last occurrence wins; `raw` keeps all. Never throws on strings (non-strings are skipped).
  *
  * @param lines - console lines (a `[   0.616] ` timestamp prefix or any other junk before the marker is fine)
  * @returns the typed facts plus every key/value in `raw`
  */
 export function parseProbeLines(lines: readonly string[]): ProbeFacts {
-  const marker = `${PROBE_PREFIX} `;
-  const all = new Map<string, string[]>();
-
-  for (const line of lines) {
-    if (typeof line !== 'string' || !line.includes(marker)) continue;
-    const segments = line.split(marker);
-    for (const segment of segments.slice(1)) {
-      const eq = segment.indexOf('=');
-      if (eq <= 0 || eq > MAX_KEY_LENGTH) continue;
-      const key = segment.slice(0, eq);
-      if (!KEY_PATTERN.test(key)) continue;
-      const value = segment.slice(eq + 1, eq + 1 + MAX_VALUE_LENGTH).trimEnd();
-      const values = all.get(key);
-      if (values) values.push(value);
-      else all.set(key, [value]);
-    }
-  }
-
-  const last = (key: string): string | undefined => all.get(key)?.at(-1);
-  const banner = last('banner');
-  const results = all.get('result') ?? [];
-
-  return {
-    banner,
-    arch: banner ? /(?:^|\s)arch=(\S+)/.exec(banner)?.[1] : undefined,
-    uefiRevision: last('uefi.revision'),
-    uefiRevisionRaw: last('uefi.revision_raw'),
-    firmwareVendor: last('fw.vendor'),
-    firmwareRevision: last('fw.revision'),
-    currentEl: toInt(last('cpu.current_el')),
-    cpsrMode: toHex32(last('cpu.cpsr_mode')),
-    timerFrequencyHz: toInt(last('timer.cntfrq_hz')),
-    configTableCount: toInt(last('cfgtable.count')),
-    configTableGuids: (all.get('cfgtable.guid') ?? []).map((g) => g.toLowerCase()),
-    fdtPresent: toPresence(last('fdt')),
-    acpi20Present: toPresence(last('acpi20')),
-    acpi10Present: toPresence(last('acpi10')),
-    smbios3Present: toPresence(last('smbios3')),
-    smbiosPresent: toPresence(last('smbios')),
-    fdtMagicOk: toFlag(last('fdt.magic'), 'ok', 'bad'),
-    fdtTotalSize: toInt(last('fdt.totalsize')),
-    fdtVersion: toInt(last('fdt.version')),
-    fdtRootCompatible: last('fdt.root.compatible'),
-    fdtError: last('fdt.error'),
-    acpiRsdpRevision: toInt(last('acpi.rsdp.revision')),
-    getTime: last('rt.gettime'),
-    getTimeValue: last('rt.gettime.time'),
-    done: results.includes('done'),
-    resetFailed: results.includes('reset-failed'),
-    // fromEntries defines own properties, so a `__proto__` key cannot reach the prototype.
-    raw: Object.fromEntries(all),
-  };
-}
-
-function toInt(value: string | undefined): number | undefined {
-  if (value === undefined || !/^\d{1,15}$/.test(value)) return undefined;
-  return Number(value);
-}
-
-function toPresence(value: string | undefined): boolean | undefined {
-  return toFlag(value, 'present', 'absent');
-}
-
-function toFlag(value: string | undefined, yes: string, no: string): boolean | undefined {
-  if (value === yes) return true;
-  if (value === no) return false;
-  return undefined;
-}
-
-/** `0x` followed by 1..16 hex digits whose value fits 32 bits, else undefined. */
-function toHex32(value: string | undefined): number | undefined {
-  if (value === undefined || !/^0x[0-9a-fA-F]{1,16}$/.test(value)) return undefined;
-  const n = Number.parseInt(value.slice(2), 16);
-  return n <= 0xffffffff ? n : undefined;
+  const consoleLines = Array.isArray(lines) ? lines.map((text: unknown, seq) => ({ seq, offsetMs: 0, text: text as string })) : [];
+  return probeFactsFromRecords(readProbeRecords(consoleLines));
 }

@@ -1,20 +1,27 @@
 import assert from 'node:assert/strict';
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { readFileSync, readdirSync } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { performance } from 'node:perf_hooks';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+
+import type { PlatformProbeDto, ProbeBootDto, VmProfile } from '@bootfarm/contracts';
+import { QemuLauncher } from '@bootfarm/emulator';
 
 import {
   PROBE_PREFIX,
   ProbeCacheCorruptError,
   ensureProbeImage,
   parseProbeLines,
+  probeFactsFromRecords,
+  probePlatform,
+  probeTimeToEpochMs,
+  readProbeRecords,
+  type ProbeFacts,
   type ProbeImage,
 } from './index.js';
 
@@ -23,9 +30,6 @@ const run = promisify(execFile);
 // This file runs as packages/probe/dist/probe.spec.js.
 const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const SAMPLES_DIR = path.join(REPO_ROOT, 'fixtures', 'console');
-const AAVMF_CODE = '/usr/share/AAVMF/AAVMF_CODE.fd';
-const AAVMF_VARS = '/usr/share/AAVMF/AAVMF_VARS.fd';
-const BOOT_TIMEOUT_MS = 60_000;
 
 const DTB_GUID = 'b1b621d5-f19c-41a5-830b-d9152c69aae0';
 const ACPI20_GUID = '8868e871-e4f1-11d3-bc22-0080c73c8881';
@@ -358,7 +362,7 @@ describe('ensureProbeImage', () => {
   });
 });
 
-describe('FDT reader (src/c/fdt.c built for the host)', () => {
+describe('FDT, ACPI and SMBIOS readers (src/c built for the host)', () => {
   let tmp: string;
 
   before(async () => {
@@ -393,112 +397,255 @@ describe('FDT reader (src/c/fdt.c built for the host)', () => {
     assert.match(stdout, /^violations=0$/m);
     const cases = Number(/^cases=(\d+)$/m.exec(stdout)?.[1]);
     assert.ok(cases > 200_000, `ran ${cases} cases`);
+    // The full walk of the pristine tree (QEMU 7.2 virt, default GICv2, 1 vCPU, 512 MiB).
+    for (const line of [
+      'scan.ok=1', 'scan.nodes=56', 'scan.cpus=1', 'scan.memory.count=1', 'scan.memory.bytes=536870912',
+      'scan.gic.version=2', 'scan.gic.compatible=arm,cortex-a15-gic', 'scan.timer.virt_ppi=11',
+      'scan.psci.compatible=arm,psci-1.0 arm,psci-0.2 arm,psci', 'scan.psci.method=hvc',
+      'scan.uart.count=1', 'scan.uart.compatible=arm,pl011 arm,primecell', 'scan.stdout_path=/pl011@9000000',
+      'scan.rtc.compatible=arm,pl031 arm,primecell', 'scan.virtio_mmio.count=32', 'scan.pcie=1', 'scan.xen=0',
+    ]) {
+      assert.ok(stdout.split('\n').includes(line), line);
+    }
+  });
+
+  it('reads hand-made ACPI and SMBIOS tables, and never reads past a stated length', async (t) => {
+    const cDir = path.join(REPO_ROOT, 'packages', 'probe', 'src', 'c');
+    const harness = path.join(tmp, 'tables-fuzz');
+    // prettier-ignore
+    await run('clang', [
+      '-std=c11', '-O1', '-g', '-Wall', '-Wextra', '-Werror',
+      '-fsanitize=undefined', '-fsanitize-trap=undefined',
+      path.join(cDir, 'acpi.c'), path.join(cDir, 'smbios.c'), path.join(cDir, 'test', 'tables-fuzz.c'), '-o', harness,
+    ]);
+    // Each table ends at a PROT_NONE page: an overread kills the harness and rejects here.
+    const { stdout } = await run(harness, ['200000', '0x5eed']);
+    t.diagnostic(stdout.trim().split('\n').join(' '));
+    assert.match(stdout, /^acpi\.pristine=ok$/m);
+    assert.match(stdout, /^failures=0$/m);
+    assert.ok(Number(/^acpi\.cases=(\d+)$/m.exec(stdout)?.[1]) > 200_000);
+    assert.ok(Number(/^smbios\.cases=(\d+)$/m.exec(stdout)?.[1]) > 200_000);
   });
 });
 
-interface BootResult {
-  output: string;
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  timedOut: boolean;
-  ms: number;
+// ---- real platforms, through probePlatform and the emulator's QemuLauncher -------------------
+
+const base: VmProfile = { arch: 'aarch64', firmware: 'edk2', hwDescription: 'acpi', gic: 'v3', disk: 'virtio-pci', cpus: 1, memoryMiB: 512, accel: 'tcg' };
+const FIVE_MINUTES_MS = 5 * 60_000;
+
+function factsOf(boot: ProbeBootDto): ProbeFacts {
+  return probeFactsFromRecords(readProbeRecords(boot.lines));
 }
 
-/** Boots the image under QEMU + edk2 through a qcow2 overlay, with fresh variables. */
-async function bootProbe(image: ProbeImage, machine: string, workDir: string): Promise<BootResult> {
-  const dir = await fs.mkdtemp(path.join(workDir, 'boot-'));
-  const vars = path.join(dir, 'AAVMF_VARS.fd');
-  const overlay = path.join(dir, 'overlay.qcow2');
-  await fs.copyFile(AAVMF_VARS, vars);
-  await fs.chmod(vars, 0o644);
-  await run('qemu-img', ['create', '-q', '-f', 'qcow2', '-b', image.imagePath, '-F', 'raw', overlay]);
-
-  // prettier-ignore
-  const args = [
-    '-M', machine, '-cpu', 'cortex-a72', '-m', '512',
-    '-nodefaults', '-no-user-config', '-nic', 'none', '-display', 'none', '-no-reboot',
-    // Without this, edk2 waits 5 s for a boot-menu key press on every boot with fresh variables.
-    '-boot', 'menu=on,splash-time=0',
-    '-serial', 'stdio',
-    '-drive', `if=pflash,format=raw,unit=0,readonly=on,file=${AAVMF_CODE}`,
-    '-drive', `if=pflash,format=raw,unit=1,file=${vars}`,
-    '-drive', `if=none,id=hd0,format=qcow2,file=${overlay}`,
-    '-device', 'virtio-blk-pci,drive=hd0',
-  ];
-  return new Promise((resolve, reject) => {
-    const start = performance.now();
-    const qemu = spawn('qemu-system-aarch64', args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    const chunks: Buffer[] = [];
-    let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      qemu.kill('SIGKILL');
-    }, BOOT_TIMEOUT_MS);
-    qemu.stdout.on('data', (c: Buffer) => chunks.push(c));
-    qemu.stderr.on('data', (c: Buffer) => chunks.push(c));
-    qemu.on('error', (err) => {
-      clearTimeout(timer);
-      reject(err);
-    });
-    qemu.on('close', (code, signal) => {
-      clearTimeout(timer);
-      resolve({ output: Buffer.concat(chunks).toString('latin1'), code, signal, timedOut, ms: performance.now() - start });
-    });
+/** What every probe boot must show, whatever the platform. */
+function assertRanToTheEnd(p: PlatformProbeDto, profile: VmProfile): [ProbeFacts, ProbeFacts] {
+  assert.deepEqual(p.profile, profile);
+  assert.equal(p.boots.length, 2);
+  const facts = p.boots.map((b, i) => {
+    assert.equal(b.boot, i + 1);
+    assert.equal(b.outcome, 'passed', b.reason);
+    assert.match(b.reason, /VMSPEC-PROBE result=done/);
+    // The probe powers the VM off (ResetSystem) right after its verdict.
+    assert.deepEqual(b.exit, { code: 0, signal: null });
+    assert.match(b.commandLine, profile.arch === 'arm' ? /^\/usr\/bin\/qemu-system-arm / : /^\/usr\/bin\/qemu-system-aarch64 /);
+    assert.ok(Date.parse(b.hostStartedAt) <= Date.parse(b.hostFinishedAt));
+    assert.ok(b.lines.length > 50 && b.lines.every((l) => l.text.includes(PROBE_PREFIX)));
+    const f = factsOf(b);
+    assert.equal(f.banner, `vmspec-probe/2 arch=${profile.arch}`);
+    assert.equal(f.protocolVersion, 2);
+    assert.equal(f.done, true);
+    assert.equal(f.resetFailed, false);
+    assert.deepEqual(f.raw['action'], ['ResetSystem(EfiResetShutdown)']);
+    assert.equal(f.configTableCount, f.configTableGuids.length);
+    if (profile.arch === 'arm') assert.equal(f.cpsrMode, 0x13);
+    else assert.equal(f.currentEl, 1);
+    assert.equal(f.timerFrequencyHz, 62_500_000);
+    assert.ok(f.cntvct1 !== undefined && f.cntvct2 !== undefined && f.cntvct2 - f.cntvct1 >= 62_500_000, 'CNTVCT advanced >= 1 s');
+    // FW-6: the RTC advanced across the 2 s stall and agrees with the host's UTC.
+    assert.equal(f.getTime, 'EFI_SUCCESS');
+    assert.equal(f.getTime2, 'EFI_SUCCESS');
+    assert.equal(f.stallUs, 2_000_000);
+    const t1 = probeTimeToEpochMs(f.getTimeValue)!;
+    const t2 = probeTimeToEpochMs(f.getTime2Value)!;
+    assert.ok(t2 - t1 >= 1000, `GetTime advanced ${t2 - t1} ms`);
+    assert.ok(t1 >= Date.parse(b.hostStartedAt) - FIVE_MINUTES_MS && t2 <= Date.parse(b.hostFinishedAt) + FIVE_MINUTES_MS, `${f.getTimeValue} vs host ${b.hostStartedAt}`);
+    assert.equal(f.getMemoryMap, 'EFI_SUCCESS');
+    assert.ok(f.memRamBytes! > 400 * 2 ** 20 && f.memRamBytes! <= profile.memoryMiB * 2 ** 20, `RAM ${f.memRamBytes}`);
+    // Variables work within a boot everywhere.
+    assert.equal(f.varSetVariable, 'EFI_SUCCESS');
+    assert.match(f.varWritten ?? '', /^[0-9a-f]{16}$/);
+    assert.equal(f.varReadback, 'EFI_SUCCESS');
+    assert.equal(f.varReadbackMatch, true);
+    return f;
   });
+  assert.ok(Date.parse(p.boots[0]!.hostFinishedAt) <= Date.parse(p.boots[1]!.hostStartedAt), 'boots run one after the other');
+  return facts as [ProbeFacts, ProbeFacts];
 }
 
-describe('booting the probe under QEMU (TCG) + edk2 (AAVMF)', () => {
+/** The facts each platform gave, for the test log. */
+function logFacts(t: { diagnostic(message: string): void }, p: PlatformProbeDto): void {
+  for (const b of p.boots) {
+    const ms = Date.parse(b.hostFinishedAt) - Date.parse(b.hostStartedAt);
+    const keep = b.lines.filter((l) => !/cfgtable\.guid=/.test(l.text)).map((l) => l.text.slice(PROBE_PREFIX.length + 1));
+    t.diagnostic(`boot ${b.boot} (${ms} ms): ${keep.join(' | ')}`);
+  }
+}
+
+describe('probePlatform: the probe booted twice on real platforms (QEMU TCG)', { concurrency: 2 }, () => {
   let tmp: string;
-  let image: ProbeImage;
+  const launcher = new QemuLauncher();
 
   before(async () => {
-    tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'probe-boot-'));
-    // The default cache: what the farm itself boots.
-    image = await ensureProbeImage();
+    tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'probe-platform-'));
+    // Build (or find) the default cache once, before the boots run concurrently.
+    await ensureProbeImage();
   });
 
   after(async () => {
     await fs.rm(tmp, { recursive: true, force: true });
   });
 
-  it('reports an FDT and shuts down by itself with -M virt,acpi=off', async (t) => {
-    const boot = await bootProbe(image, 'virt,acpi=off', tmp);
-    t.diagnostic(`acpi=off: QEMU start -> exit ${boot.ms.toFixed(0)} ms`);
-    assert.equal(boot.timedOut, false, boot.output);
-    assert.equal(boot.signal, null);
-    assert.equal(boot.code, 0, boot.output);
-    assert.match(boot.output, /^VMSPEC-PROBE result=done\r$/m);
-    assert.match(boot.output, /^VMSPEC-PROBE fdt=present\r$/m);
-    assert.match(boot.output, /^VMSPEC-PROBE fdt\.root\.compatible=linux,dummy-virt\r$/m);
-    assert.match(boot.output, /^VMSPEC-PROBE action=ResetSystem\(EfiResetShutdown\)\r$/m);
-
-    const facts = parseProbeLines(boot.output.split('\n'));
-    assert.equal(facts.banner, 'vmspec-probe/1 arch=aarch64');
-    assert.equal(facts.firmwareVendor, 'EDK II');
-    assert.equal(facts.acpi20Present, false);
-    assert.equal(facts.fdtMagicOk, true);
-    assert.equal(facts.configTableCount, facts.configTableGuids.length);
-    assert.ok(facts.configTableGuids.includes(DTB_GUID));
-    assert.equal(facts.getTime, 'EFI_SUCCESS');
-    assert.match(facts.getTimeValue ?? '', /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}$/);
-    assert.equal(facts.resetFailed, false);
+  it('edk2 AArch64, ACPI, GICv3: ACPI only, HW-reduced FADT with PSCI over HVC, GICv3 MADT, GTDT GSIV 27, SPCR PL011, persistent variable', async (t) => {
+    const profile = { ...base };
+    const workDir = path.join(tmp, 'edk2-acpi');
+    const p = await probePlatform({ launcher, profile, workDir });
+    logFacts(t, p);
+    await assert.rejects(fs.stat(workDir), { code: 'ENOENT' }, 'workDir removed');
+    assert.equal(p.varsShared, true);
+    const [f1, f2] = assertRanToTheEnd(p, profile);
+    for (const f of [f1, f2]) {
+      assert.equal(f.firmwareVendor, 'EDK II');
+      assert.equal(f.uefiRevision, '2.70');
+      assert.equal(f.acpi20Present, true);
+      assert.equal(f.fdtPresent, false, 'edk2 exposes ACPI or a DT, never both');
+      assert.equal(f.acpiRsdpRevision, 2);
+      assert.equal(f.acpiRsdpChecksumOk, true);
+      assert.equal(f.acpiXsdtPresent, true);
+      for (const sig of ['FACP', 'APIC', 'GTDT', 'SPCR', 'MCFG']) assert.ok(f.acpiTables?.includes(sig), `${sig} in ${f.acpiTables}`);
+      // The DSDT is never an XSDT entry: the FADT points at it.
+      assert.ok(!f.acpiTables?.includes('DSDT'));
+      assert.equal(f.acpiDsdtPresent, true);
+      assert.equal(f.acpiDsdtArmh0011, true);
+      assert.equal(f.acpiHwReduced, true);
+      assert.equal(f.acpiPsci, true);
+      assert.equal(f.acpiPsciHvc, true);
+      assert.equal(f.acpiGicdVersion, 3);
+      assert.equal(f.acpiMadtGicc, 1);
+      assert.ok((f.acpiMadtGicr ?? 0) >= 1);
+      assert.equal(f.acpiGtdtVirtGsiv, 27);
+      assert.equal(f.acpiSpcrInterfaceType, 3);
+      assert.equal(f.acpiSpcrBase, '0x0000000009000000');
+      assert.equal(f.smbios3AnchorOk, true);
+      assert.match(f.smbios3Version ?? '', /^3\.\d+$/);
+      assert.ok((f.smbiosStructures ?? 0) > 0);
+      assert.equal(f.setTime, 'EFI_SUCCESS');
+      assert.equal(f.queryVariableInfo, 'EFI_SUCCESS');
+    }
+    // FW-7: boot 2 read what boot 1 wrote, through the shared store, and wrote a new token.
+    assert.equal(f1.varPrevious, 'absent');
+    assert.equal(f2.varPrevious, f1.varWritten);
+    assert.notEqual(f2.varWritten, f1.varWritten);
   });
 
-  it('reports ACPI 2.0 and no FDT with the default -M virt', async (t) => {
-    const boot = await bootProbe(image, 'virt', tmp);
-    t.diagnostic(`acpi=on: QEMU start -> exit ${boot.ms.toFixed(0)} ms`);
-    assert.equal(boot.timedOut, false, boot.output);
-    assert.equal(boot.code, 0, boot.output);
-    assert.match(boot.output, /^VMSPEC-PROBE result=done\r$/m);
-    assert.match(boot.output, /^VMSPEC-PROBE acpi20=present\r$/m);
-    // edk2 since 2017 exposes ACPI or an FDT, never both.
-    assert.match(boot.output, /^VMSPEC-PROBE fdt=absent\r$/m);
-    const facts = parseProbeLines(boot.output.split('\n'));
-    assert.equal(facts.acpiRsdpRevision, 2);
-    assert.ok(facts.configTableGuids.includes(ACPI20_GUID));
+  it('edk2 AArch64, DT (acpi=off), GICv2, 2 vCPUs: FDT only, GICv2, virtual timer PPI 11, PSCI over HVC, PL011 okay', async (t) => {
+    const profile: VmProfile = { ...base, hwDescription: 'dt', gic: 'v2', cpus: 2 };
+    const p = await probePlatform({ launcher, profile, workDir: path.join(tmp, 'edk2-dt') });
+    logFacts(t, p);
+    assert.equal(p.varsShared, true);
+    const [f1, f2] = assertRanToTheEnd(p, profile);
+    for (const f of [f1, f2]) {
+      assert.equal(f.fdtPresent, true);
+      assert.equal(f.acpi20Present, false);
+      assert.equal(f.fdtWalk, 'ok');
+      assert.equal(f.fdtRootCompatible, 'linux,dummy-virt');
+      assert.equal(f.fdtCpus, 2);
+      assert.equal(f.fdtMemoryCount, 1);
+      assert.equal(f.fdtMemoryBytes, 512 * 2 ** 20);
+      assert.equal(f.fdtGicVersion, 'v2');
+      assert.equal(f.fdtGicCompatible, 'arm,cortex-a15-gic');
+      assert.equal(f.fdtTimerCompatible, 'arm,armv8-timer');
+      // DT interrupts name PPIs: 11 is INTID 27, the virtual timer.
+      assert.equal(f.fdtTimerVirtPpi, 11);
+      assert.ok(f.fdtPsciCompatible?.includes('arm,psci-0.2'));
+      assert.equal(f.fdtPsciMethod, 'hvc');
+      assert.equal(f.fdtUartCount, 1);
+      assert.equal(f.fdtUartCompatible, 'arm,pl011');
+      assert.equal(f.fdtUartStatus, 'okay');
+      assert.equal(f.fdtStdoutPath, '/pl011@9000000');
+      // edk2 keeps the PL031 for its own RTC service and hides it from the OS.
+      assert.equal(f.fdtRtcCompatible, 'arm,pl031');
+      assert.equal(f.fdtRtcStatus, 'disabled');
+      assert.equal(f.fdtVirtioMmioCount, 32);
+      assert.equal(f.fdtPcie, true);
+      assert.equal(f.fdtXen, false);
+    }
+    assert.equal(f2.varPrevious, f1.varWritten);
+  });
+
+  it('U-Boot AArch64 (DT, GICv3): FDT, RT properties, runs to the end; no vars store, so nothing persists', async (t) => {
+    const profile: VmProfile = { ...base, firmware: 'u-boot', hwDescription: 'dt' };
+    const p = await probePlatform({ launcher, profile, workDir: path.join(tmp, 'u-boot') });
+    logFacts(t, p);
+    assert.equal(p.varsShared, false);
+    assert.ok(p.boots.every((b) => b.commandLine.includes('-bios /usr/lib/u-boot/qemu_arm64/u-boot.bin') && !b.commandLine.includes('if=pflash')));
+    const [f1, f2] = assertRanToTheEnd(p, profile);
+    for (const f of [f1, f2]) {
+      assert.equal(f.firmwareVendor, 'Das U-Boot');
+      assert.equal(f.fdtPresent, true);
+      assert.equal(f.acpi20Present, false);
+      assert.equal(f.fdtGicVersion, 'v3');
+      assert.equal(f.fdtTimerVirtPpi, 11);
+      assert.equal(f.fdtPsciMethod, 'hvc');
+      // U-Boot hands the PL031 to the OS.
+      assert.equal(f.fdtRtcStatus, 'okay');
+      assert.equal(f.rtpropPresent, true);
+      assert.ok(f.rtpropSupported !== undefined && (f.rtpropSupported & 0x3fff) !== 0x3fff, 'U-Boot advertises a subset of the runtime services');
+      assert.equal(f.getNextHighMonotonicCount, 'EFI_UNSUPPORTED');
+      assert.equal(f.getWakeupTime, 'EFI_UNSUPPORTED');
+    }
+    // Each boot starts from a fresh overlay: U-Boot's variable file on the ESP is gone.
+    assert.equal(f1.varPrevious, 'absent');
+    assert.equal(f2.varPrevious, 'absent');
+  });
+
+  it('edk2 32-bit ARM (AAVMF32, DT, GICv2): runs in SVC mode, FDT only, persistent variable', async (t) => {
+    const profile: VmProfile = { ...base, arch: 'arm', hwDescription: 'dt', gic: 'v2' };
+    const p = await probePlatform({ launcher, profile, workDir: path.join(tmp, 'edk2-arm') });
+    logFacts(t, p);
+    assert.equal(p.varsShared, true);
+    const [f1, f2] = assertRanToTheEnd(p, profile);
+    for (const f of [f1, f2]) {
+      assert.equal(f.uefiRevisionRaw, '0x00020046', 'UINTN-wide (8 digits) on ARM');
+      assert.equal(f.fdtPresent, true);
+      assert.equal(f.acpi20Present, false);
+      assert.equal(f.fdtGicVersion, 'v2');
+      assert.equal(f.fdtTimerCompatible, 'arm,armv7-timer');
+      assert.equal(f.fdtTimerVirtPpi, 11);
+      assert.equal(f.fdtMemoryBytes, 512 * 2 ** 20);
+      assert.equal(f.fdtUartStatus, 'okay');
+    }
+    assert.equal(f1.varPrevious, 'absent');
+    assert.equal(f2.varPrevious, f1.varWritten);
+  });
+
+  it('refuses a relative or non-empty workDir, and cleans up when the launcher refuses the profile', async () => {
+    await assert.rejects(probePlatform({ launcher, profile: base, workDir: 'relative/dir' }), TypeError);
+    const busy = path.join(tmp, 'busy');
+    await fs.mkdir(busy);
+    await fs.writeFile(path.join(busy, 'keep'), 'x');
+    await assert.rejects(probePlatform({ launcher, profile: base, workDir: busy }), /not an empty directory/);
+    assert.equal(await fs.readFile(path.join(busy, 'keep'), 'utf8'), 'x', 'an existing directory is left alone');
+    const refused = path.join(tmp, 'refused');
+    await assert.rejects(probePlatform({ launcher, profile: { ...base, firmware: 'u-boot', hwDescription: 'acpi' }, workDir: refused }), {
+      name: 'ProfileNotSupportedError',
+    });
+    await assert.rejects(fs.stat(refused), { code: 'ENOENT' });
   });
 
   it('leaves the cached image unmodified (boots go through an overlay)', async () => {
-    assert.equal(await sha256(image.imagePath), image.sha256);
+    for (const arch of ['aarch64', 'arm'] as const) {
+      const image = await ensureProbeImage({ arch });
+      assert.equal(await sha256(image.imagePath), image.sha256, arch);
+    }
   });
 });

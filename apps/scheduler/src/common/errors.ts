@@ -21,3 +21,36 @@ export class UnavailableError extends Error {
   readonly code = 'UNAVAILABLE';
   override readonly name = 'UnavailableError';
 }
+
+/** The request conflicts with the resource's state (e.g. a report asked for before the run ended). */
+export class ConflictError extends Error {
+  readonly code = 'CONFLICT';
+  override readonly name = 'ConflictError';
+}
+
+/** No valid API token. One message for every cause (missing, malformed, unknown, revoked). */
+export class UnauthorizedError extends Error {
+  readonly code = 'UNAUTHORIZED';
+  override readonly name = 'UnauthorizedError';
+  constructor() {
+    super('a valid API token is required (Authorization: Bearer <token>)');
+  }
+}
+
+/** A valid token whose role may not use the route. */
+export class ForbiddenError extends Error {
+  readonly code = 'FORBIDDEN';
+  override readonly name = 'ForbiddenError';
+  constructor() {
+    super("this token's role may not use this route");
+  }
+}
+
+/** The caller spent a rate budget; it may retry after `retryAfterSec`. */
+export class TooManyRequestsError extends Error {
+  readonly code = 'RATE_LIMITED';
+  override readonly name = 'TooManyRequestsError';
+  constructor(message: string, readonly retryAfterSec: number) {
+    super(message);
+  }
+}

@@ -1,15 +1,15 @@
 import { ImageRejectedError } from '@bootfarm/inspect';
-import { InvalidCursorError } from '@bootfarm/db';
+import { InvalidCursorError, StorageQuotaExceededError, VendorExistsError } from '@bootfarm/db';
 import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import type { ErrorDto } from '@bootfarm/contracts';
 import type { Request, Response } from 'express';
 import { randomUUID } from 'node:crypto';
 import { ZodError } from 'zod';
-import { BadRequestError, NotFoundError, PayloadTooLargeError, UnavailableError } from './errors.js';
+import { BadRequestError, ConflictError, ForbiddenError, NotFoundError, PayloadTooLargeError, TooManyRequestsError, UnauthorizedError, UnavailableError } from './errors.js';
 
 const reasons: Record<number, string> = {
-  400: 'Bad Request', 404: 'Not Found', 408: 'Request Timeout', 413: 'Payload Too Large',
-  422: 'Unprocessable Entity', 500: 'Internal Server Error', 503: 'Service Unavailable',
+  400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 429: 'Too Many Requests', 404: 'Not Found', 408: 'Request Timeout', 413: 'Payload Too Large',
+  409: 'Conflict', 422: 'Unprocessable Entity', 500: 'Internal Server Error', 503: 'Service Unavailable',
 };
 
 /**
@@ -28,7 +28,11 @@ export class ApiExceptionFilter implements ExceptionFilter {
       res.end();
       return;
     }
-    if (body.statusCode === 413) lingerThenClose(http.getRequest<Request>(), res);
+    // Any refusal may come while a body is still streaming in (a 413, or a 401/403/429 of an
+    // upload): read it for a bounded time only, never to its end.
+    lingerThenClose(http.getRequest<Request>(), res);
+    if (err instanceof UnauthorizedError) res.setHeader('WWW-Authenticate', 'Bearer');
+    if (err instanceof TooManyRequestsError) res.setHeader('Retry-After', String(err.retryAfterSec));
     res.status(body.statusCode).json(body);
   }
 
@@ -40,7 +44,13 @@ export class ApiExceptionFilter implements ExceptionFilter {
         issues: err.issues.map((i) => ({ path: i.path.join('.'), message: i.message })),
       };
     }
+    if (err instanceof UnauthorizedError) return make(401, err.message);
+    if (err instanceof ForbiddenError) return make(403, err.message);
+    if (err instanceof TooManyRequestsError) return make(429, err.message);
+    if (err instanceof StorageQuotaExceededError) return { ...make(413, err.message), error: 'quota_exceeded' };
+    if (err instanceof VendorExistsError) return make(409, err.message);
     if (err instanceof NotFoundError) return make(404, err.message);
+    if (err instanceof ConflictError) return make(409, err.message);
     if (err instanceof ImageRejectedError) return { ...make(422, err.message), error: `image_rejected:${err.code}` };
     if (err instanceof PayloadTooLargeError) return make(413, err.message);
     if (err instanceof BadRequestError || err instanceof InvalidCursorError) return make(400, err.message);
@@ -63,8 +73,8 @@ const LINGER_MS = 5_000;
 const LINGER_BYTES = 64 * 1024 * 1024;
 
 /**
- * A refused upload may still be streaming. Closing at once would reset the connection and the
- * client could lose the 413 we just sent, so after answering, the rest of the body is read and
+ * A refused request (an upload, typically) may still be streaming. Closing at once would reset
+ * the connection and the client could lose the answer we just sent, so after answering, the rest of the body is read and
  * discarded (Node does that for unconsumed requests) for a bounded time and byte count, then
  * the connection is closed ("lingering close", as Apache and nginx do).
  */

@@ -1,4 +1,4 @@
-import { BootRepository, createPrismaClient, ImageRepository, PrismaClient, RunRepository } from '@bootfarm/db';
+import { BootRepository, createPrismaClient, HistoryRepository, ImageRepository, NightlyRepository, PrismaClient, RunRepository } from '@bootfarm/db';
 import { Global, Inject, Module, type OnApplicationShutdown } from '@nestjs/common';
 import { SCHEDULER_CONFIG, type SchedulerConfig } from '../config.js';
 
@@ -22,8 +22,10 @@ class PrismaLifecycle implements OnApplicationShutdown {
     { provide: ImageRepository, inject: [PrismaClient], useFactory: (db: PrismaClient) => new ImageRepository(db) },
     { provide: RunRepository, inject: [PrismaClient], useFactory: (db: PrismaClient) => new RunRepository(db) },
     { provide: BootRepository, inject: [PrismaClient], useFactory: (db: PrismaClient) => new BootRepository(db) },
+    { provide: HistoryRepository, inject: [PrismaClient], useFactory: (db: PrismaClient) => new HistoryRepository(db) },
+    { provide: NightlyRepository, inject: [PrismaClient], useFactory: (db: PrismaClient) => new NightlyRepository(db) },
     PrismaLifecycle,
   ],
-  exports: [PrismaClient, ImageRepository, RunRepository, BootRepository],
+  exports: [PrismaClient, ImageRepository, RunRepository, BootRepository, HistoryRepository, NightlyRepository],
 })
 export class DatabaseModule {}

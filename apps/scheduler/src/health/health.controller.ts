@@ -2,10 +2,12 @@ import { PrismaClient } from '@bootfarm/db';
 import { Controller, Get, Res } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
+import { Public } from '../auth/roles.decorator.js';
 import { BootQueue } from '../queue/boot.queue.js';
 
 /** Liveness of the scheduler's dependencies, and whether Redis is configured as BullMQ requires. */
 @ApiTags('health')
+@Public()
 @Controller('api/health')
 export class HealthController {
   constructor(
@@ -14,7 +16,8 @@ export class HealthController {
   ) {}
 
   @Get()
-  @ApiOperation({ summary: 'ok / degraded / down, per dependency' })
+  @Public()
+  @ApiOperation({ summary: 'Liveness: ok / degraded / down, per dependency (see /api/ready for readiness)' })
   async health(@Res({ passthrough: true }) res: Response) {
     const database = await this.db.$queryRaw`SELECT 1`.then(() => 'ok', (e: Error) => `down: ${e.message}`);
     const policy = await this.queue.evictionPolicy().catch((e: Error) => `down: ${e.message}`);

@@ -6,6 +6,8 @@ import { pipeline } from 'node:stream/promises';
 import { BadRequestError, PayloadTooLargeError } from '../common/errors.js';
 import { parseId } from '../common/ids.js';
 import { ZodPipe } from '../common/zod.pipe.js';
+import { Roles } from '../auth/roles.decorator.js';
+import { RateLimit } from '../auth/rate-limit.js';
 import { ImagesService } from './images.service.js';
 import { Inject } from '@nestjs/common';
 import { SCHEDULER_CONFIG, type SchedulerConfig } from '../config.js';
@@ -20,6 +22,7 @@ export class ImagesController {
   ) {}
 
   @Post()
+  @RateLimit('uploads')
   @ApiOperation({ summary: 'Upload a disk image (body: the raw bytes, application/octet-stream)' })
   async upload(
     @Query(new ZodPipe(UploadImageQuery)) query: UploadImageQuery,
@@ -35,6 +38,7 @@ export class ImagesController {
     if (declared > this.config.UPLOAD_MAX_BYTES) {
       throw new PayloadTooLargeError(`the upload exceeds the limit of ${this.config.UPLOAD_MAX_BYTES} bytes`);
     }
+    if (declared > 0) await this.images.assertRoomFor(declared);
     const { image, created } = await this.images.upload(req, query);
     res.status(created ? 201 : 200);
     return image;
@@ -47,7 +51,8 @@ export class ImagesController {
   }
 
   @Get(':id/content')
-  @ApiOperation({ summary: 'The image bytes (workers fetch images by id and verify the sha256)' })
+  @Roles('vendor', 'admin', 'worker')
+  @ApiOperation({ summary: "The image bytes (workers fetch any vendor's images by id and verify the sha256; a vendor only its own)" })
   async content(@Param('id') id: string, @Res() res: Response): Promise<void> {
     const { image, stream } = await this.images.content(parseId(id, 'image'));
     res.setHeader('Content-Type', 'application/octet-stream');

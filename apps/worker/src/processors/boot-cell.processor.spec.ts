@@ -42,6 +42,7 @@ describe('handleBootCell', () => {
     imageId = (await images.record({ vendorId, name: 'probe', format: 'raw', sha256: probe.sha256, sizeBytes: 1 })).image.id;
     deps = {
       boots: new BootRepository(db),
+      runs: new RunRepository(db),
       images: new ImageCache(dir, 'http://127.0.0.1:1'),
       launcher: new QemuLauncher(),
       workerId: 'spec-worker',
@@ -62,7 +63,7 @@ describe('handleBootCell', () => {
   });
 
   const newCell = async (image = imageId) => {
-    const run = await runs.create({ vendorId, imageId: image, profiles: [defaultProfile], timeoutMs: 120_000 });
+    const run = await runs.create({ vendorId, imageIds: [image], profiles: [defaultProfile], timeoutMs: 120_000 });
     return run.cells[0]!.id;
   };
 

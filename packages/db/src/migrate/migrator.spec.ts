@@ -20,7 +20,7 @@ import {
   schemaDrift,
 } from './index.js';
 
-const TABLES = ['attempt', 'cell', 'console_line', 'image', 'result', 'run', 'vendor'];
+const TABLES = ['api_token', 'attempt', 'cell', 'cell_track', 'console_chunk', 'console_line', 'failure_signature', 'image', 'nightly_stage_stat', 'nightly_stat', 'regression', 'result', 'run', 'run_image', 'signature_alias', 'signature_stat', 'vendor', 'webhook', 'webhook_delivery', 'worker'];
 const committed = readdirSync(DEFAULT_MIGRATIONS_DIR, { withFileTypes: true })
   .filter((e) => e.isDirectory())
   .map((e) => e.name)

@@ -1,10 +1,9 @@
 // Medium tests: real PostgreSQL, a fresh migrated database per file.
 import { defaultProfile } from '@bootfarm/contracts';
-import { useLocalServices, type LocalServices } from '@bootfarm/local-services';
+import { migratedDatabase } from '../testing/migrated-database.js';
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { createPrismaClient, type PrismaClient } from '../client.js';
-import { migrateDeploy } from '../migrate/index.js';
+import type { PrismaClient } from '../client.js';
 import { BootRepository, type CellOutcome } from './boot.repository.js';
 import { ImageRepository } from './image.repository.js';
 import { RunRepository } from './run.repository.js';
@@ -15,7 +14,7 @@ const outcome = (o: Partial<CellOutcome> = {}): CellOutcome => ({
 });
 
 describe('repositories on PostgreSQL', () => {
-  let services: LocalServices;
+  let close: (() => Promise<void>) | undefined;
   let db: PrismaClient;
   let images: ImageRepository;
   let runs: RunRepository;
@@ -24,10 +23,7 @@ describe('repositories on PostgreSQL', () => {
   let imageId: string;
 
   before(async () => {
-    services = await useLocalServices();
-    const url = await services.createDatabase();
-    await migrateDeploy({ databaseUrl: url });
-    db = createPrismaClient({ databaseUrl: url });
+    ({ db, close } = await migratedDatabase());
     images = new ImageRepository(db);
     runs = new RunRepository(db);
     boots = new BootRepository(db);
@@ -36,12 +32,11 @@ describe('repositories on PostgreSQL', () => {
   });
 
   after(async () => {
-    await db?.$disconnect();
-    await services?.stop();
+    await close?.();
   });
 
   const newCell = async () => {
-    const run = await runs.create({ vendorId, imageId, profiles: [defaultProfile], timeoutMs: 60_000 });
+    const run = await runs.create({ vendorId, imageIds: [imageId], profiles: [defaultProfile], timeoutMs: 60_000 });
     return { runId: run.id, cellId: run.cells[0]!.id };
   };
 
@@ -60,9 +55,9 @@ describe('repositories on PostgreSQL', () => {
     assert.ok(first && second);
     assert.equal(second.number, first.number + 1);
 
-    assert.deepEqual(await boots.finishAttempt(first, outcome({ outcome: 'failed' })), { accepted: false });
-    assert.deepEqual(await boots.finishAttempt(second, outcome()), { accepted: true });
-    assert.deepEqual(await boots.finishAttempt(second, outcome({ outcome: 'failed' })), { accepted: true }, 'a replayed write is idempotent');
+    assert.deepEqual(await boots.finishAttempt(first, outcome({ outcome: 'failed' })), { accepted: false, runSettled: false });
+    assert.deepEqual(await boots.finishAttempt(second, outcome()), { accepted: true, runSettled: true });
+    assert.deepEqual(await boots.finishAttempt(second, outcome({ outcome: 'failed' })), { accepted: true, runSettled: false }, 'a replayed write is idempotent');
     assert.equal(await boots.startAttempt(cellId, 'w3'), null, 'a finished cell is not booted again');
 
     assert.equal(await db.result.count({ where: { cellId } }), 1);
@@ -74,6 +69,24 @@ describe('repositories on PostgreSQL', () => {
     assert.ok(run?.finishedAt);
     const attempts = await db.attempt.findMany({ where: { cellId }, orderBy: { number: 'asc' } });
     assert.deepEqual(attempts.map((a) => a.status), ['superseded', 'passed'], 'the late write of the superseded attempt was refused');
+  });
+
+  test('the last cells of a run finishing at once settle the run exactly once', async () => {
+    for (let round = 0; round < 10; round++) {
+      const run = await runs.create({
+        vendorId,
+        imageIds: [imageId],
+        profiles: [defaultProfile, { ...defaultProfile, gic: 'v2' }, { ...defaultProfile, hwDescription: 'dt' }],
+        timeoutMs: 60_000,
+      });
+      const tickets = await Promise.all(run.cells.map((c) => boots.startAttempt(c.id, 'w')));
+      const results = await Promise.all(tickets.map((t) => boots.finishAttempt(t!, outcome())));
+      assert.ok(results.every((r) => r.accepted));
+      assert.equal(results.filter((r) => r.runSettled).length, 1, 'one writer made the run terminal');
+      const row = await db.run.findUniqueOrThrow({ where: { id: run.id } });
+      assert.equal(row.status, 'passed');
+      assert.ok(row.finishedAt);
+    }
   });
 
   test('concurrent deliveries serialise on the cell: attempts get distinct numbers', async () => {

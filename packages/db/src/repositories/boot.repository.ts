@@ -1,14 +1,18 @@
-import { summariseRun, CellStatus, type ConsoleDto, type ImageFormat, type Outcome, type BootStage, type VmProfile } from '@bootfarm/contracts';
+import { summariseRun, CellStatus, type CellCompliance, type ConsoleDto, type InspectionDto, type ImageFormat, type Outcome, type BootStage, type VmProfile } from '@bootfarm/contracts';
 import { VmProfile as VmProfileSchema } from '@bootfarm/contracts';
 import type { Prisma, PrismaClient } from '../client.js';
+import { notifyCellChanged, notifyConsoleAppended } from '../console/console.channel.js';
+import { ConsoleStore } from '../console/console.store.js';
 
 /** What a worker needs to boot a cell. */
 export interface CellWork {
   cellId: string;
+  /** The cell's profile key, unique within its run and image. */
+  key: string;
   runId: string;
   profile: VmProfile;
   timeoutMs: number;
-  image: { id: string; sha256: string; format: ImageFormat; sizeBytes: number };
+  image: { id: string; name: string; sha256: string; format: ImageFormat; sizeBytes: number; inspection: InspectionDto | null };
 }
 
 /** The attempt a worker holds while it boots a cell. */
@@ -31,6 +35,8 @@ export interface CellOutcome {
   facts: Record<string, unknown>;
   /** How the verdict was reached: stages, the deciding line, QEMU's exit, containment. */
   evidence: Record<string, unknown>;
+  /** The cell's requirement verdicts (null when they could not be computed). */
+  compliance?: CellCompliance | null;
 }
 
 /**
@@ -42,15 +48,23 @@ export class BootRepository {
 
   /** The cell and its image, or null when the cell no longer exists. */
   async loadWork(cellId: string): Promise<CellWork | null> {
-    const cell = await this.db.cell.findUnique({ where: { id: cellId }, include: { run: { include: { image: true } } } });
+    const cell = await this.db.cell.findUnique({ where: { id: cellId }, include: { runImage: { include: { image: true } } } });
     if (!cell) return null;
-    const image = cell.run.image;
+    const image = cell.runImage.image;
     return {
       cellId: cell.id,
+      key: cell.key,
       runId: cell.runId,
       profile: VmProfileSchema.parse(cell.profile),
       timeoutMs: cell.timeoutMs,
-      image: { id: image.id, sha256: image.sha256, format: image.format as ImageFormat, sizeBytes: Number(image.sizeBytes) },
+      image: {
+        id: image.id,
+        name: image.name,
+        sha256: image.sha256,
+        format: image.format as ImageFormat,
+        sizeBytes: Number(image.sizeBytes),
+        inspection: (image.inspection ?? null) as InspectionDto | null,
+      },
     };
   }
 
@@ -63,12 +77,13 @@ export class BootRepository {
       // Row lock: two deliveries of the same job serialise here.
       await tx.$queryRaw`SELECT id FROM cell WHERE id = ${cellId}::uuid FOR UPDATE`;
       const cell = await tx.cell.findUnique({ where: { id: cellId }, include: { result: { select: { id: true } } } });
-      if (!cell || cell.result) return null;
+      if (!cell || cell.result || cell.status === 'not_applicable') return null;
       const last = await tx.attempt.findFirst({ where: { cellId }, orderBy: { number: 'desc' }, select: { number: true } });
       const number = (last?.number ?? 0) + 1;
       // A newer attempt supersedes any older one still marked running (its worker was lost).
       await tx.attempt.updateMany({ where: { cellId, status: 'running' }, data: { status: 'superseded', finishedAt: new Date() } });
       const attempt = await tx.attempt.create({ data: { cellId, number, workerId, status: 'running' } });
+      await notifyCellChanged(tx, attempt.id); // live streams announce the attempt at once
       await tx.cell.update({ where: { id: cellId }, data: { status: 'running', startedAt: cell.startedAt ?? new Date() } });
       await tx.run.updateMany({ where: { id: cell.runId, status: 'queued' }, data: { status: 'running' } });
       return { attemptId: attempt.id, number };
@@ -84,30 +99,43 @@ export class BootRepository {
     });
   }
 
+  /** Wakes live console streams: `attemptId` has lines up to `lastSeq` (see {@link notifyConsoleAppended}). */
+  async notifyConsole(attemptId: string, lastSeq: number): Promise<void> {
+    await notifyConsoleAppended(this.db, attemptId, lastSeq);
+  }
+
   /**
    * Records the cell's outcome from this attempt. Fenced: accepted only if the attempt is still
    * the cell's current one and the cell has no result yet. Returns whether this attempt's outcome
    * is the cell's result (a replayed write of the accepted attempt answers true again, changing nothing).
-   * When the last cell of the run becomes terminal the run's status is settled in the same transaction.
+   * When the last cell of the run becomes terminal the run's status is settled in the same
+   * transaction, and `runSettled` is true for that one write only (its caller writes the run's
+   * compliance report).
    */
-  async finishAttempt(ticket: AttemptTicket, outcome: CellOutcome): Promise<{ accepted: boolean }> {
+  async finishAttempt(ticket: AttemptTicket, outcome: CellOutcome): Promise<{ accepted: boolean; runSettled: boolean }> {
     return this.db.$transaction(async (tx) => {
       const attempt = await tx.attempt.findUnique({ where: { id: ticket.attemptId } });
-      if (!attempt) return { accepted: false };
+      if (!attempt) return { accepted: false, runSettled: false };
       await tx.$queryRaw`SELECT id FROM cell WHERE id = ${attempt.cellId}::uuid FOR UPDATE`;
       const cell = await tx.cell.findUniqueOrThrow({ where: { id: attempt.cellId }, include: { result: { select: { attemptId: true } } } });
       // A replay of the write that was accepted changes nothing and says so again.
-      if (cell.result?.attemptId === attempt.id) return { accepted: true };
+      if (cell.result?.attemptId === attempt.id) return { accepted: true, runSettled: false };
       const current = await tx.attempt.findFirst({ where: { cellId: cell.id }, orderBy: { number: 'desc' }, select: { id: true } });
       const now = new Date();
       if (cell.result || current?.id !== attempt.id) {
         await tx.attempt.updateMany({ where: { id: attempt.id, status: 'running' }, data: { status: 'fenced', finishedAt: now } });
-        return { accepted: false };
+        return { accepted: false, runSettled: false };
       }
       await tx.attempt.update({ where: { id: attempt.id }, data: { status: outcome.outcome, finishedAt: now } });
+      const { vendorId } = await tx.run.findUniqueOrThrow({ where: { id: cell.runId }, select: { vendorId: true } });
       await tx.result.create({
         data: {
           cellId: cell.id,
+          runId: cell.runId,
+          vendorId,
+          imageId: cell.imageId,
+          cellKey: cell.key,
+          backend: cell.backend,
           attemptId: attempt.id,
           outcome: outcome.outcome,
           failureClass: outcome.failureClass,
@@ -119,11 +147,13 @@ export class BootRepository {
           firmware: outcome.firmware as Prisma.InputJsonValue,
           facts: outcome.facts as Prisma.InputJsonValue,
           evidence: outcome.evidence as Prisma.InputJsonValue,
+          ...(outcome.compliance && { compliance: outcome.compliance as unknown as Prisma.InputJsonValue }),
         },
       });
       await tx.cell.update({ where: { id: cell.id }, data: { status: outcome.outcome, finishedAt: now } });
-      await this.settleRun(tx, cell.runId, now);
-      return { accepted: true };
+      const runSettled = await this.settleRun(tx, cell.runId, now);
+      await notifyCellChanged(tx, attempt.id); // live streams end at once
+      return { accepted: true, runSettled };
     });
   }
 
@@ -139,20 +169,20 @@ export class BootRepository {
       orderBy: { number: 'desc' },
     });
     if (!attempt) return { cellId, attempt: null, lines: [], nextSeq: null };
-    const lines = await this.db.consoleLine.findMany({
-      where: { attemptId: attempt.id, seq: { gt: opts.afterSeq ?? -1 } },
-      orderBy: { seq: 'asc' },
-      take: opts.limit + 1,
-      select: { seq: true, offsetMs: true, text: true },
-    });
+    const lines = await new ConsoleStore(this.db).page(attempt.id, opts.afterSeq ?? -1, opts.limit + 1);
     const page = lines.slice(0, opts.limit);
     return { cellId, attempt: attempt.number, lines: page, nextSeq: lines.length > opts.limit ? (page.at(-1)?.seq ?? null) : null };
   }
 
-  private async settleRun(tx: Prisma.TransactionClient, runId: string, now: Date): Promise<void> {
+  /** Returns true when this call made the run terminal. */
+  private async settleRun(tx: Prisma.TransactionClient, runId: string, now: Date): Promise<boolean> {
+    // Run row lock: the last two cells of a run finishing at once must not each read the other's
+    // uncommitted status as still running (which would leave the run running forever).
+    const [run] = await tx.$queryRaw<{ status: string }[]>`SELECT status FROM run WHERE id = ${runId}::uuid FOR UPDATE`;
     const cells = await tx.cell.findMany({ where: { runId }, select: { status: true } });
     const status = summariseRun(cells.map((c) => CellStatus.parse(c.status)));
-    const terminal = !['queued', 'running'].includes(status);
-    await tx.run.update({ where: { id: runId }, data: { status, ...(terminal && { finishedAt: now }) } });
+    const isTerminal = (s: string | undefined): boolean => s !== undefined && !['queued', 'running'].includes(s);
+    await tx.run.update({ where: { id: runId }, data: { status, ...(isTerminal(status) && { finishedAt: now }) } });
+    return isTerminal(status) && !isTerminal(run?.status);
   }
 }

@@ -153,6 +153,16 @@ describe('XenLauncher (fake xl)', () => {
     assert.deepEqual(report.warnings, []);
   });
 
+  it('decides a boot that is over before `xl unpause` returns on the console it printed', async () => {
+    const h = await harness({ FAKE_XL_TRANSCRIPT: dom0, FAKE_XL_TIME_SCALE: '0.01', FAKE_XL_UNPAUSE_RETURN_MS: '600' });
+    const report = await h.launcher.boot(h.request({ successMarkers: [/NEVER/] }));
+    assert.equal(report.outcome, 'failed', report.reason);
+    assert.equal(report.failureClass, 'powered_off_without_marker');
+    assert.equal(report.lineCount, 513);
+    assert.equal(destroys(await h.calls()).length, 1);
+    assert.equal(existsSync(h.workDir), false);
+  });
+
   it('reports a crashed domain (on_crash=preserve) and destroys it', async () => {
     const h = await harness({ FAKE_XL_TRANSCRIPT: hangs, FAKE_XL_CRASH: '1' });
     const report = await h.launcher.boot(h.request({ successMarkers: [/NEVER/] }));

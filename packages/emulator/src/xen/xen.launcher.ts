@@ -303,6 +303,8 @@ class XenBootSession {
   private createAttempted = false;
   private domid: number | null = null;
   private running = false;
+  /** `xl unpause` was sent: a console closing now is a short boot, decided once unpause returns. */
+  private unpauseSent = false;
   private t0 = 0;
   private cause: BootEndCause | null = null;
   private endAtMs: number | null = null;
@@ -518,6 +520,7 @@ class XenBootSession {
     await new Promise((r) => setTimeout(r, this.config.consoleAttachMs));
     if (this.stopped) return;
     this.t0 = performance.now();
+    this.unpauseSent = true;
     const r = await this.xl(['unpause', this.name], true);
     this.noteStderr(r.stderr);
     if (this.stopped) return;
@@ -596,7 +599,7 @@ class XenBootSession {
     if (this.finished) this.console.stopPartialFlush();
     else this.console.close();
     if (this.finished || !this.running) {
-      if (!this.running && !this.stopped) {
+      if (!this.running && !this.stopped && !this.unpauseSent) {
         this.failSetup('qemu_start_failed', `xl console -t ${proc.type} ended before the domain started: ${stderrSummary(proc.stderr) || 'no message'}.`);
       }
       return;

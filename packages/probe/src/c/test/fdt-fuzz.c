@@ -3,12 +3,16 @@
  *
  * Usage: fdt-fuzz BLOB.dtb RANDOM_CASES SEED
  *
- * Feeds fdt_root_compatible() the pristine blob, every truncation of it, every
- * value of every header byte, and seeded random corruptions. Each case is
+ * Feeds fdt_scan() the pristine blob, every truncation of it, every value
+ * of every header byte, and seeded random corruptions (header, root
+ * properties, strings, and anywhere in the structure block). Each case is
  * copied so that its last byte (at totalsize - 1) sits right before a
  * PROT_NONE page: a read at or beyond totalsize faults and kills the process.
- * A returned property must also lie inside the blob. Prints a summary of
- * `key=value` lines and exits 0 only when every case was in bounds.
+ * Every returned property, the root compatible included, must also lie
+ * inside the blob. Prints a summary of `key=value` lines (the pristine walk's
+ * findings first; `reason.*` counts the root compatible outcome the probe
+ * prints: `found` or its fdt.error) and exits 0 only when every case was in
+ * bounds.
  */
 #define _DEFAULT_SOURCE
 #include <stdint.h>
@@ -29,6 +33,8 @@ static unsigned long reason_counts[MAX_REASONS];
 static unsigned long cases, skipped, violations;
 
 static UINT64 rng_state;
+static FDT_INFO scan_info;
+static unsigned long scan_ok, scan_errors;
 
 static UINT32 rng(void)
 {
@@ -60,8 +66,6 @@ static const char *run_case(const UINT8 *blob, size_t n, const UINT8 **out_value
     UINT32 total = fdt_be32(blob + 4);
     /* The reader always reads the 8-byte magic+totalsize prefix. */
     size_t readable = total < 8 ? 8 : total;
-    const UINT8 *value = 0;
-    UINT32 len = 0;
     const char *reason;
     UINT8 *fdt;
 
@@ -74,22 +78,50 @@ static const char *run_case(const UINT8 *blob, size_t n, const UINT8 **out_value
      * case left there: just more untrusted content. */
     memcpy(fdt, blob, n < readable ? n : readable);
     cases++;
-    reason = fdt_root_compatible(fdt, &value, &len);
-    if (reason == 0) {
-        if (value < fdt || (UINT64)(value - fdt) + len > total) {
-            if (violations++ < 10)
-                fprintf(stderr, "violation: property at +%td len %u outside totalsize %u\n",
-                        value - fdt, len, total);
-        }
-        count_reason("found");
-    } else {
-        count_reason(reason);
-    }
+    memset(&scan_info, 0, sizeof(scan_info));
+    reason = fdt_scan(fdt, &scan_info);
+    if (reason == 0)
+        scan_ok++;
+    else
+        scan_errors++;
+    /* What the probe prints: the root compatible, else this reason. */
+    reason = fdt_root_compatible_error(&scan_info, reason);
+    count_reason(reason == 0 ? "found" : reason);
     if (out_value != 0) {
-        *out_value = value;
-        *out_len = len;
+        *out_value = scan_info.root_compatible.ptr;
+        *out_len = scan_info.root_compatible.len;
+    }
+    {
+        const FDT_BYTES found[] = {
+            scan_info.root_compatible, scan_info.gic_compatible, scan_info.timer_compatible,
+            scan_info.psci_compatible, scan_info.psci_method, scan_info.uart_compatible,
+            scan_info.uart_status, scan_info.stdout_path, scan_info.rtc_compatible,
+            scan_info.rtc_status,
+        };
+        size_t k;
+
+        for (k = 0; k < sizeof(found) / sizeof(found[0]); k++) {
+            if (found[k].ptr == 0)
+                continue;
+            if (found[k].ptr < fdt || (UINT64)(found[k].ptr - fdt) + found[k].len > total) {
+                if (violations++ < 10)
+                    fprintf(stderr, "violation: scan value %zu at +%td len %u outside totalsize %u\n",
+                            k, found[k].ptr - fdt, found[k].len, total);
+            }
+        }
     }
     return reason;
+}
+
+static void print_bytes(const char *key, FDT_BYTES b)
+{
+    size_t i;
+
+    printf("%s=", key);
+    for (i = 0; b.ptr != 0 && i < b.len; i++)
+        putchar(b.ptr[i] == 0 ? (i + 1 == b.len ? '\n' : ' ') : b.ptr[i]);
+    if (b.ptr == 0 || b.len == 0 || b.ptr[b.len - 1] != 0)
+        putchar('\n');
 }
 
 static void put_be32(UINT8 *p, UINT32 v)
@@ -159,6 +191,20 @@ int main(int argc, char **argv)
         return 1;
     }
     printf("pristine=%.*s\n", (int)strnlen((const char *)value, len), (const char *)value);
+    /* run_case left the pristine walk in scan_info. */
+    printf("scan.ok=%lu\nscan.nodes=%u\nscan.cpus=%u\nscan.memory.count=%u\nscan.memory.bytes=%llu\n",
+           scan_ok, scan_info.nodes, scan_info.cpus, scan_info.memory_count,
+           (unsigned long long)scan_info.memory_bytes);
+    printf("scan.gic.version=%u\nscan.timer.virt_ppi=%u\nscan.uart.count=%u\nscan.virtio_mmio.count=%u\n",
+           scan_info.gic_version, scan_info.timer_virt_ppi, scan_info.uart_count,
+           scan_info.virtio_mmio_count);
+    printf("scan.pcie=%u\nscan.xen=%u\n", scan_info.pcie, scan_info.xen);
+    print_bytes("scan.gic.compatible", scan_info.gic_compatible);
+    print_bytes("scan.psci.compatible", scan_info.psci_compatible);
+    print_bytes("scan.psci.method", scan_info.psci_method);
+    print_bytes("scan.uart.compatible", scan_info.uart_compatible);
+    print_bytes("scan.stdout_path", scan_info.stdout_path);
+    print_bytes("scan.rtc.compatible", scan_info.rtc_compatible);
 
     /* 2. Every truncation, with totalsize saying so. */
     for (i = 8; i <= n; i++) {
@@ -191,14 +237,16 @@ int main(int argc, char **argv)
 
         memcpy(work, blob, n);
         for (e = 0; e < edits; e++) {
-            UINT32 where = rng() % 3, off;
+            UINT32 where = rng() % 4, off;
 
             if (where == 0)
                 off = rng() % 40;
             else if (where == 1)
                 off = fdt_be32(blob + 8) + rng() % 512;
-            else
+            else if (where == 2)
                 off = fdt_be32(blob + 12) + rng() % fdt_be32(blob + 32);
+            else /* anywhere in the structure block: the full walk reads it all */
+                off = fdt_be32(blob + 8) + rng() % fdt_be32(blob + 36);
             if (off + 4 > n)
                 continue;
             if (rng() % 2)
@@ -209,7 +257,8 @@ int main(int argc, char **argv)
         run_case(work, n, 0, 0);
     }
 
-    printf("blob_bytes=%zu\ncases=%lu\nskipped=%lu\n", n, cases, skipped);
+    printf("blob_bytes=%zu\ncases=%lu\nskipped=%lu\nscan.cases_ok=%lu\nscan.cases_error=%lu\n",
+           n, cases, skipped, scan_ok, scan_errors);
     for (i = 0; i < MAX_REASONS && reasons[i] != 0; i++)
         printf("reason.%s=%lu\n", reasons[i], reason_counts[i]);
     printf("violations=%lu\n", violations);

@@ -1,0 +1,2 @@
+-- AlterTable
+ALTER TABLE "cell" ADD COLUMN     "reason" TEXT;
