@@ -48,6 +48,8 @@ const WorkerEnv = z.object({
    * guest (the emulator's ReplayLauncher). Every result then says it was a replay.
    */
   WORKER_REPLAY_TRANSCRIPT: z.preprocess((v) => (v === '' ? undefined : v), z.string().min(1).optional()),
+  /** Replay speed: transcript time × this (0, the default, replays as fast as the pipeline goes; 1 is real time). */
+  WORKER_REPLAY_TIME_SCALE: z.coerce.number().min(0).max(10).default(0),
 });
 
 /** The worker's validated configuration. */

@@ -28,7 +28,7 @@ async function main(): Promise<void> {
   const launchers = { tcg: new QemuLauncher({ host }), kvm: new QemuLauncher({ backend: 'qemu-kvm', host }) };
   const replay = config.WORKER_REPLAY_TRANSCRIPT;
   if (replay) log(`replaying ${replay} for every boot: no guest runs (load tests only)`, { event: 'replay' });
-  const replayLauncher = replay ? new ReplayLauncher({ transcriptFor: () => replay }) : null;
+  const replayLauncher = replay ? new ReplayLauncher({ transcriptFor: () => replay, timeScale: config.WORKER_REPLAY_TIME_SCALE }) : null;
   const launcherFor = (c: Capability): BootBackend => replayLauncher ?? (c.startsWith('qemu-kvm:') ? launchers.kvm : launchers.tcg);
 
   const prisma = createPrismaClient({ databaseUrl: config.DATABASE_URL, maxConnections: 4 + config.WORKER_CONCURRENCY });
