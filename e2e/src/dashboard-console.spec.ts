@@ -1,7 +1,8 @@
 // The cell page's console on megabytes: a worker replays a recorded probe boot with 60,000
 // firmware debug lines (about 6 MB) added before the probe's output, through the real capture,
-// analyzer, console writer, PostgreSQL and live stream, over six seconds. The browser follows it
-// live, then reads it back stored, and keeps only the rows in view in the DOM.
+// analyzer, console writer, PostgreSQL and live stream. The flood starts after a pause long enough
+// for a loaded machine to open the page, and lasts six seconds. The browser follows it live, then
+// reads it back stored, and keeps only the rows in view in the DOM.
 import type { ConsoleDto, RunDto } from '@bootfarm/contracts';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -14,7 +15,8 @@ import { submitRun, twoCells, uploadProbe, waitSettled } from './queue.helpers.j
 
 const FLOOD = 60_000;
 const BURST = 100; // lines per 10 ms of transcript time: 600 bursts, six seconds
-const T = { timeout: 60_000 };
+const PAUSE_S = 12; // between the boot manager's line and the flood: the page is open and live by then
+const T = { timeout: 120_000 };
 
 /** The recorded probe boot with FLOOD lines of firmware debug output after the boot manager starts it. */
 function floodedTranscript(): string {
@@ -22,9 +24,9 @@ function floodedTranscript(): string {
   const at = lines.findIndex((l) => l.includes('BdsDxe: starting Boot0001'));
   assert.ok(at > 0, 'the fixture has the boot manager line');
   const start = Number(/^\[\s*([\d.]+)\]/.exec(lines[at]!)![1]);
-  const shift = (FLOOD / BURST) * 0.01;
+  const shift = PAUSE_S + (FLOOD / BURST) * 0.01;
   const flood = Array.from({ length: FLOOD }, (_, i) => {
-    const t = (start + Math.floor(i / BURST) * 0.01).toFixed(3).padStart(8);
+    const t = (start + PAUSE_S + Math.floor(i / BURST) * 0.01).toFixed(3).padStart(8);
     return `[${t}] ConvertPages: range 0x${(0x40000000 + i * 4096).toString(16)} - 0x${(0x40000fff + i * 4096).toString(16)} checked by the DXE core memory services, flood line ${i + 1} of ${FLOOD}`;
   });
   // The probe's own lines follow the flood, later by its length.

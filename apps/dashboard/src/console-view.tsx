@@ -119,11 +119,12 @@ export function ConsoleView({ cellId, live, marks, highlight, target = null, scr
     }
   }, [scrollTo, count > 0, virtualizer]); // eslint-disable-line react-hooks/exhaustive-deps
 
-  // A finished boot opens at the line asked for, else at the line that decided it.
+  // A finished boot opens at the line asked for, else at the line that decided it, once every
+  // line read is rendered (`count` catches up a frame after the last page arrives).
   const opened = useRef(false);
   const openAt = target ?? highlight;
   useEffect(() => {
-    if (opened.current || state !== 'done' || liveAtMount.current || openAt === null || count === 0) return;
+    if (opened.current || state !== 'done' || liveAtMount.current || openAt === null || count === 0 || count < lines.current.length) return;
     opened.current = true;
     const index = lines.current.findIndex((l) => l.seq >= openAt);
     if (index >= 0) virtualizer.scrollToIndex(index, { align: 'center' });
