@@ -2,10 +2,12 @@
 // scheduler serving the built dashboard and its API, each page opened in headless Chromium as an
 // admin and as the largest vendor, timed from navigation until the page shows its data (the
 // element the Playwright specs wait for), p50/p95. Baseline in the same run: the dashboard's
-// "not found" page (the app shell, its scripts and the sign-in check, no data). Also prints the
+// "not found" page (the app shell, its scripts and the sign-in check, no data), and under it the
+// browser's own floor: a static page of the same size class with no script. Also prints the
 // slowest API call of each page (server time to last byte, from Chromium's resource timing).
 // Usage: npm run build && node bench/dashboard.bench.mjs [iterations]. Fails on nothing.
 import { spawn } from 'node:child_process';
+import { createServer } from 'node:http';
 import { randomBytes } from 'node:crypto';
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -70,8 +72,14 @@ const minted = await fetch(`${base}/api/vendors/${vendor.id}/tokens`, { method: 
 if (minted.status !== 201) throw new Error(`vendor token: ${minted.status} ${await minted.text()}`);
 const vendorToken = (await minted.json()).token;
 
+// The browser's floor: a page with no script, from a plain HTTP server on loopback.
+const floor = createServer((_req, res) => res.writeHead(200, { 'content-type': 'text/html' }).end('<!doctype html><p data-testid="static">static</p>'));
+await new Promise((r) => floor.listen(0, '127.0.0.1', r));
+const floorUrl = `http://127.0.0.1:${floor.address().port}`;
+
 const pages = [
   ['baseline: not-found page (shell only)', '/no-such-page', 'not-found'],
+  ['floor: static page, no script', `${floorUrl}/`, 'static'],
   ['runs list', '/', 'run-row'],
   ['run page (20 cells)', `/runs/${failed.run_id}`, 'matrix'],
   ['cell page (failed, console)', `/cells/${failed.cell_id}`, 'stage-mark'], // the console loaded, with its stage marks
@@ -104,7 +112,7 @@ for (const [who, token] of [['admin', adminToken], ['vendor', vendorToken]]) {
         if (new URL(req.url()).pathname.startsWith('/api/')) calls.push(req.timing().responseEnd - req.timing().requestStart);
       });
       const t = performance.now();
-      await page.goto(`${base}${path}`, { waitUntil: 'commit' });
+      await page.goto(path.startsWith('http') ? path : `${base}${path}`, { waitUntil: 'commit' });
       await page.getByTestId(testId).first().waitFor({ timeout: 60_000 });
       const ms = performance.now() - t;
       if (i >= 0) {
@@ -118,6 +126,7 @@ for (const [who, token] of [['admin', adminToken], ['vendor', vendorToken]]) {
   await ctx.close();
 }
 await browser.close();
+floor.close();
 scheduler.kill('SIGTERM');
 await new Promise((r) => scheduler.once('exit', r));
 rmSync(dir, { recursive: true, force: true });

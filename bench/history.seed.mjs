@@ -20,7 +20,7 @@ export const complianceOf = (runId, image, finishedAt) => {
     'counts', jsonb_build_object('pass', 30, 'fail', ${failing.length}, 'warn', 2, 'not_applicable', 5, 'not_tested', 6))`;
   return `jsonb_build_object('schema', 'bootfarm.compliance/v1', 'runId', ${runId}::text,
     'image', jsonb_build_object('id', ${image}.id::text, 'name', ${image}.name, 'sha256', ${image}.sha256, 'format', ${image}.format),
-    'generatedAt', to_char(${finishedAt} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'), 'catalogueVersion', '2026.11-1',
+    'generatedAt', to_char((${finishedAt}) AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'), 'catalogueVersion', '2026.11-1',
     'summary', jsonb_build_object('vmspec-1.0', ${summary('pass', [])}, 'vmspec-2.0', ${summary('fail', ['FW-5'])}, 'bbr', ${summary('pass', [])}),
     'requirements', '[]'::jsonb, 'cells', '[]'::jsonb)`;
 };
@@ -34,7 +34,10 @@ export const profileOfKey = (key) => `jsonb_build_object('arch', split_part(${ke
 export async function openHistoryDatabase(serverUrl) {
   const admin = new pg.Client({ connectionString: serverUrl });
   await admin.connect();
-  const exists = (await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [historyDatabase])).rowCount === 1;
+  // A seed that did not finish leaves no 'seeded' comment on the database, and is seeded again.
+  const found = await admin.query(`SELECT shobj_description(oid, 'pg_database') AS note FROM pg_database WHERE datname = $1`, [historyDatabase]);
+  const exists = found.rowCount === 1;
+  if (exists && found.rows[0].note !== 'seeded') process.env.BENCH_RESEED = '1';
   if (exists && process.env.BENCH_RESEED) await admin.query(`DROP DATABASE ${historyDatabase} WITH (FORCE)`);
   const seed = !exists || !!process.env.BENCH_RESEED;
   if (seed) await admin.query(`CREATE DATABASE ${historyDatabase}`);
@@ -49,6 +52,7 @@ export async function openHistoryDatabase(serverUrl) {
   if (seed) {
     const t = performance.now();
     await seedHistory(sql);
+    await sql.query(`COMMENT ON DATABASE ${historyDatabase} IS 'seeded'`);
     console.log(`seeded in ${((performance.now() - t) / 1000).toFixed(0)} s`);
   }
   return { dbUrl, sql };

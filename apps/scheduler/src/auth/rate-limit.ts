@@ -28,8 +28,9 @@ export interface RateVerdict {
  * replica shares them, so the limit holds behind a load balancer. A fixed window lets a caller
  * burst up to twice its budget across a boundary; that is accepted for the sake of one round trip
  * and no extra dependency (@nestjs/throttler's Redis storages are third-party and lag Nest majors).
- * When Redis is unreachable the limiter lets requests through: the queue needs Redis anyway, and
- * the health endpoint reports it.
+ * When Redis is unreachable the same windows are counted in this process instead, so a caller
+ * cannot escape its budget by an outage; each replica then enforces the whole budget on its own
+ * (a caller spread over N replicas gets up to N times it) until Redis answers again.
  */
 @Injectable()
 export class RateLimiter implements OnApplicationShutdown {
@@ -37,6 +38,9 @@ export class RateLimiter implements OnApplicationShutdown {
   private readonly redis: Redis;
   private readonly limits: Record<RateBudget, number>;
   private lastWarning = 0;
+  /** Fallback counters while Redis is unreachable: key → count, for the current window only. */
+  private readonly local = new Map<string, number>();
+  private localSlot = -1;
 
   constructor(@Inject(SCHEDULER_CONFIG) private readonly config: SchedulerConfig) {
     this.redis = new Redis(config.REDIS_URL, { enableOfflineQueue: false, maxRetriesPerRequest: 1 });
@@ -65,10 +69,21 @@ export class RateLimiter implements OnApplicationShutdown {
     } catch (err) {
       if (now - this.lastWarning > 60_000) {
         this.lastWarning = now;
-        this.logger.warn(`rate limiting is off while Redis is unavailable: ${(err as Error).message}`);
+        this.logger.warn(`rate limits are counted per scheduler process while Redis is unavailable: ${(err as Error).message}`);
       }
-      return { allowed: true, limit, remaining: limit, retryAfterSec };
+      const count = this.countLocally(key, slot);
+      return { allowed: count <= limit, limit, remaining: Math.max(0, limit - count), retryAfterSec };
     }
+  }
+
+  private countLocally(key: string, slot: number): number {
+    if (slot !== this.localSlot) {
+      this.local.clear(); // a new window: the old counts can never be asked for again
+      this.localSlot = slot;
+    }
+    const count = (this.local.get(key) ?? 0) + 1;
+    this.local.set(key, count);
+    return count;
   }
 
   onApplicationShutdown(): void {
