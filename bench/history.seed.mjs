@@ -37,9 +37,8 @@ export async function openHistoryDatabase(serverUrl) {
   // A seed that did not finish leaves no 'seeded' comment on the database, and is seeded again.
   const found = await admin.query(`SELECT shobj_description(oid, 'pg_database') AS note FROM pg_database WHERE datname = $1`, [historyDatabase]);
   const exists = found.rowCount === 1;
-  if (exists && found.rows[0].note !== 'seeded') process.env.BENCH_RESEED = '1';
-  if (exists && process.env.BENCH_RESEED) await admin.query(`DROP DATABASE ${historyDatabase} WITH (FORCE)`);
-  const seed = !exists || !!process.env.BENCH_RESEED;
+  const seed = !exists || found.rows[0].note !== 'seeded' || !!process.env.BENCH_RESEED;
+  if (exists && seed) await admin.query(`DROP DATABASE ${historyDatabase} WITH (FORCE)`);
   if (seed) await admin.query(`CREATE DATABASE ${historyDatabase}`);
   await admin.end();
   const url = new URL(serverUrl);
