@@ -139,6 +139,8 @@ describe('tenancy: tokens, roles, vendor isolation and limits', () => {
       ['image', (id) => `/api/images/${id}`, bImage.id],
       ['image content', (id) => `/api/images/${id}/content`, bImage.id],
       ['console', (id) => `/api/cells/${id}/console`, bCell],
+      // B's cell is finished: the stream replays it and ends, so the whole body can be compared.
+      ['live console', (id) => `/api/cells/${id}/console/stream`, bCell],
       ['compliance', (id) => `/api/runs/${id}/compliance`, bRun.id],
       ['junit', (id) => `/api/runs/${id}/compliance/junit`, bRun.id],
       ['html', (id) => `/api/runs/${id}/compliance/html`, bRun.id],

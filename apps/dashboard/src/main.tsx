@@ -2,17 +2,6 @@ import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { createBrowserRouter, Link, RouterProvider } from 'react-router';
 import { Layout } from './layout.js';
-import { CellPage } from './pages/cell-page.js';
-import { ComparePage } from './pages/compare-page.js';
-import { FailuresPage } from './pages/failures-page.js';
-import { FleetPage } from './pages/fleet-page.js';
-import { ImagePage } from './pages/image-page.js';
-import { NightlyPage, NightPage } from './pages/nightly-page.js';
-import { RunPage } from './pages/run-page.js';
-import { RunsPage } from './pages/runs-page.js';
-import { SearchPage } from './pages/search-page.js';
-import { SignaturePage } from './pages/signature-page.js';
-import { SubmitPage } from './pages/submit-page.js';
 import './styles.css';
 
 function NoSuchPage() {
@@ -24,22 +13,24 @@ function NoSuchPage() {
   );
 }
 
+// Each page is its own chunk, loaded when its route is first visited: the first load compiles
+// the shell (React, the router, the API client) and one page, not the whole dashboard.
 const router = createBrowserRouter([
   {
     element: <Layout />,
     children: [
-      { path: '/', element: <RunsPage /> },
-      { path: '/runs/:runId', element: <RunPage /> },
-      { path: '/cells/:cellId', element: <CellPage /> },
-      { path: '/images/:imageId', element: <ImagePage /> },
-      { path: '/fleet', element: <FleetPage /> },
-      { path: '/submit', element: <SubmitPage /> },
-      { path: '/failures', element: <FailuresPage /> },
-      { path: '/signatures/:signatureId', element: <SignaturePage /> },
-      { path: '/search', element: <SearchPage /> },
-      { path: '/compare', element: <ComparePage /> },
-      { path: '/nightly', element: <NightlyPage /> },
-      { path: '/nightly/:date', element: <NightPage /> },
+      { path: '/', lazy: () => import('./pages/runs-page.js').then((m) => ({ Component: m.RunsPage })) },
+      { path: '/runs/:runId', lazy: () => import('./pages/run-page.js').then((m) => ({ Component: m.RunPage })) },
+      { path: '/cells/:cellId', lazy: () => import('./pages/cell-page.js').then((m) => ({ Component: m.CellPage })) },
+      { path: '/images/:imageId', lazy: () => import('./pages/image-page.js').then((m) => ({ Component: m.ImagePage })) },
+      { path: '/fleet', lazy: () => import('./pages/fleet-page.js').then((m) => ({ Component: m.FleetPage })) },
+      { path: '/submit', lazy: () => import('./pages/submit-page.js').then((m) => ({ Component: m.SubmitPage })) },
+      { path: '/failures', lazy: () => import('./pages/failures-page.js').then((m) => ({ Component: m.FailuresPage })) },
+      { path: '/signatures/:signatureId', lazy: () => import('./pages/signature-page.js').then((m) => ({ Component: m.SignaturePage })) },
+      { path: '/search', lazy: () => import('./pages/search-page.js').then((m) => ({ Component: m.SearchPage })) },
+      { path: '/compare', lazy: () => import('./pages/compare-page.js').then((m) => ({ Component: m.ComparePage })) },
+      { path: '/nightly', lazy: () => import('./pages/nightly-page.js').then((m) => ({ Component: m.NightlyPage })) },
+      { path: '/nightly/:date', lazy: () => import('./pages/nightly-page.js').then((m) => ({ Component: m.NightPage })) },
       { path: '*', element: <NoSuchPage /> },
     ],
   },
